@@ -1,0 +1,1 @@
+CREATE INDEX widgets_label_idx ON widgets (label);
