@@ -134,6 +134,8 @@ Result<size_t> ConsumerLoop::poll_once() {
   auto batch = subscription_->fetch(options_.batch_size, options_.fetch_timeout_ns);
   if (!batch) return std::unexpected(batch.error());
   if (batch->empty()) return size_t{0};
+  std::unique_lock<std::mutex> batch_lock;
+  if (options_.batch_mutex) batch_lock = std::unique_lock(*options_.batch_mutex);
   if (events_) events_->ack_pending(static_cast<int64_t>(batch->size()));
 
   Settlement s;
@@ -180,13 +182,25 @@ Result<size_t> ConsumerLoop::poll_once() {
   // Outputs of handled messages and the dead letters must be stored before
   // their inputs are settled; otherwise a crash here would lose them.
   if (auto flushed = publisher_.flush(options_.flush_timeout_ns); !flushed) {
-    for (auto& delivery : *batch) (void)delivery->nak(options_.retry_delay_ns);
+    // No delay: the batch comes back before anything newer, keeping order.
+    for (auto& delivery : *batch) (void)delivery->nak(0);
+    if (options_.on_abandon) options_.on_abandon();
     if (events_) {
       events_->retried("flush_failed");
       events_->ack_pending(0);
     }
-    if (options_.on_error) options_.on_error(flushed.error());
-    return batch->size();
+    return std::unexpected(flushed.error());
+  }
+  if (options_.before_settle) {
+    if (auto committed = options_.before_settle(); !committed) {
+      for (auto& delivery : *batch) (void)delivery->nak(0);
+      if (options_.on_abandon) options_.on_abandon();
+      if (events_) {
+        events_->retried("commit_failed");
+        events_->ack_pending(0);
+      }
+      return std::unexpected(committed.error());
+    }
   }
   for (Delivery* d : s.acks) {
     if (d->ack()) remember_processed(d->stream_sequence());

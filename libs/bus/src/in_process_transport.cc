@@ -244,6 +244,41 @@ Result<std::unique_ptr<Subscription>> InProcessTransport::subscribe(const Consum
   return std::make_unique<InProcessSubscription>(state_, config);
 }
 
+Result<ConsumerState> InProcessTransport::consumer_state(const std::string& stream,
+                                                         const std::string& durable) {
+  std::lock_guard lock(state_->mutex);
+  auto it = state_->consumers.find({stream, durable});
+  if (it == state_->consumers.end())
+    return make_error(ErrorCode::kNotFound, "consumer " + stream + "/" + durable + " does not exist");
+  const auto& consumer = it->second;
+  const auto& messages = state_->streams.at(stream).messages;
+  ConsumerState out;
+  for (size_t i = consumer.next_index; i < messages.size(); ++i)
+    if (consumer.config.filter_subject.empty() ||
+        signing::subject_matches(consumer.config.filter_subject, messages[i].subject))
+      ++out.num_pending;
+  for (const auto& [seq, p] : consumer.unacked) {
+    if (p.outstanding) ++out.num_ack_pending;
+    else ++out.num_pending;  // NAKed or expired: waiting for redelivery
+    if (p.num_delivered > 1) ++out.num_redelivered;
+  }
+  out.ack_floor_stream_sequence =
+      consumer.unacked.empty() ? consumer.next_index : consumer.unacked.begin()->first - 1;
+  return out;
+}
+
+Result<StreamState> InProcessTransport::stream_state(const std::string& stream) {
+  std::lock_guard lock(state_->mutex);
+  auto it = state_->streams.find(stream);
+  if (it == state_->streams.end())
+    return make_error(ErrorCode::kNotFound, "stream " + stream + " does not exist");
+  StreamState out;
+  out.messages = it->second.messages.size();
+  out.first_sequence = out.messages ? 1 : 0;
+  out.last_sequence = out.messages;
+  return out;
+}
+
 void InProcessTransport::fail_publishes(int count) {
   std::lock_guard lock(state_->mutex);
   state_->failing_publishes = count;

@@ -393,6 +393,28 @@ Result<std::unique_ptr<Subscription>> JetStreamTransport::subscribe(const Consum
   return std::make_unique<JetStreamSubscription>(sub, config);
 }
 
+Result<ConsumerState> JetStreamTransport::consumer_state(const std::string& stream,
+                                                         const std::string& durable) {
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetConsumerInfo(&ci, impl_->js, stream.c_str(), durable.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) return std::unexpected(nats_error("consumer info " + stream + "/" + durable, s, jerr));
+  ConsumerState out{ci->NumPending, static_cast<uint64_t>(ci->NumAckPending),
+                    static_cast<uint64_t>(ci->NumRedelivered), ci->AckFloor.Stream};
+  jsConsumerInfo_Destroy(ci);
+  return out;
+}
+
+Result<StreamState> JetStreamTransport::stream_state(const std::string& stream) {
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, impl_->js, stream.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) return std::unexpected(nats_error("stream info " + stream, s, jerr));
+  StreamState out{si->State.Msgs, si->State.FirstSeq, si->State.LastSeq};
+  jsStreamInfo_Destroy(si);
+  return out;
+}
+
 bool JetStreamTransport::connected() const {
   return natsConnection_Status(impl_->connection) == NATS_CONN_STATUS_CONNECTED;
 }

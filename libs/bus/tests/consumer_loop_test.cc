@@ -280,13 +280,13 @@ TEST_F(ConsumerLoopTest, OutputsNotStoredMeansInputsAreNotAckedAndNothingIsDoubl
   for (int m = 0; m < 3; ++m) ASSERT_TRUE(md_pub.publish("md.bar.binance-us.BTCUSDT.1m", bar_id(m), "", make_bar(m)));
   auto loop = make_loop(bars_to_signals());
   bus.fail_publishes(1000);  // the broker refuses the signals
-  EXPECT_EQ(*loop->poll_once(), 3u);
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], "unavailable: 3 message(s) not acknowledged by the broker");
+  auto failed = loop->poll_once();
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().to_string(), "unavailable: 3 message(s) not acknowledged by the broker");
+  EXPECT_EQ(events.retries["flush_failed"], 1);
   EXPECT_EQ(bus.stream_size("SIG"), 0u);
   bus.fail_publishes(0);
-  clock.advance_ns(2 * kNanosPerSecond);  // NAK delay passes
-  EXPECT_EQ(*loop->poll_once(), 3u);
+  EXPECT_EQ(*loop->poll_once(), 3u);  // redelivered at once, in order
   EXPECT_EQ(bus.stream_size("SIG"), 3u);  // retried signals deduplicated by id
   clock.advance_ns(60 * kNanosPerSecond);
   EXPECT_EQ(*loop->poll_once(), 0u);
@@ -319,6 +319,37 @@ TEST_F(ConsumerLoopTest, OversizedPayloadIsDeadLetteredBeforeVerification) {
   ASSERT_EQ(dl.size(), 1u);
   EXPECT_EQ(dl[0].reason(), "oversized");
   EXPECT_EQ(dl[0].detail(), "payload of 1048577 bytes exceeds the limit of 1048576");
+}
+
+TEST_F(ConsumerLoopTest, FailedCommitNaksTheBatchSoItIsAppliedAgainInOrder) {
+  for (int m = 0; m < 3; ++m)
+    ASSERT_TRUE(md_pub.publish("md.bar.binance-us.BTCUSDT.1m", bar_id(m), "", make_bar(m)));
+  std::vector<uint64_t> applied;
+  int commits = 0;
+  auto sub = std::move(*bus.subscribe(consumer));
+  ConsumerLoopOptions options;
+  options.fetch_timeout_ns = 0;
+  options.batch_size = 2;
+  options.before_settle = [&]() -> Status {
+    if (++commits == 1) return make_error(ErrorCode::kUnavailable, "database down");
+    return ok();
+  };
+  int abandoned = 0;
+  options.on_abandon = [&] { ++abandoned; };
+  ConsumerLoop loop(std::move(sub), verifier, signal_pub,
+                    [&](const Received& r) {
+                      applied.push_back(r.stream_sequence);
+                      return HandleResult::ok();
+                    },
+                    clock, options, &events);
+  auto failed = loop.poll_once();
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().to_string(), "unavailable: database down");
+  EXPECT_EQ(*loop.poll_once(), 2u);
+  EXPECT_EQ(*loop.poll_once(), 1u);
+  EXPECT_EQ(applied, (std::vector<uint64_t>{1, 2, 1, 2, 3}));
+  EXPECT_EQ(events.retries["commit_failed"], 1);
+  EXPECT_EQ(abandoned, 1);
 }
 
 }  // namespace

@@ -101,5 +101,23 @@ TEST_F(InProcessTransportTest, InjectedOutageFailsPublishesAsUnavailable) {
   EXPECT_TRUE(publish(msg("md.bar.x", "a", "1")));
 }
 
+TEST_F(InProcessTransportTest, ConsumerStateCountsPendingAndAckPending) {
+  ASSERT_TRUE(publish(msg("md.bar.x", "a", "1")));
+  ASSERT_TRUE(publish(msg("md.bar.x", "b", "2")));
+  ASSERT_TRUE(publish(msg("md.bar.x", "c", "3")));
+  auto sub = std::move(*bus.subscribe({.stream = "MD", .durable = "c"}));
+  auto before = bus.consumer_state("MD", "c");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->num_pending, 3u);
+  auto batch = std::move(*sub->fetch(2, 0));
+  ASSERT_TRUE(batch[0]->ack());
+  auto during = *bus.consumer_state("MD", "c");
+  EXPECT_EQ(during.num_pending, 1u);
+  EXPECT_EQ(during.num_ack_pending, 1u);
+  EXPECT_EQ(during.ack_floor_stream_sequence, 1u);
+  EXPECT_EQ(bus.stream_state("MD")->last_sequence, 3u);
+  EXPECT_EQ(bus.consumer_state("MD", "nope").error().message, "consumer MD/nope does not exist");
+}
+
 }  // namespace
 }  // namespace tp::bus

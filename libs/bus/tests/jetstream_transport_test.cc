@@ -124,6 +124,12 @@ TEST_F(JetStreamTest, PublishedBarsAreConsumedOnceInOrderAndRepublishIsDeduplica
   ASSERT_EQ(seen.size(), static_cast<size_t>(kBars));
   for (int m = 0; m < kBars; ++m) EXPECT_EQ(seen[m], m);
   EXPECT_EQ(*loop->poll_once(), 0u);
+  auto drained = bus->consumer_state("MD", "test-bars");
+  ASSERT_TRUE(drained) << drained.error().to_string();
+  EXPECT_EQ(drained->num_pending, 0u);
+  EXPECT_EQ(drained->num_ack_pending, 0u);
+  EXPECT_EQ(drained->ack_floor_stream_sequence, static_cast<uint64_t>(kBars));
+  EXPECT_EQ(bus->stream_state("MD")->last_sequence, static_cast<uint64_t>(kBars));
 }
 
 TEST_F(JetStreamTest, PoisonMessageIsDeadLetteredWithItsReasonOnTheRealBroker) {

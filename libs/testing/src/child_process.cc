@@ -1,4 +1,4 @@
-#include "child_process.h"
+#include "tp/testing/child_process.h"
 
 #include <fcntl.h>
 #include <grp.h>

@@ -5,7 +5,7 @@
 #include <optional>
 #include <thread>
 
-#include "child_process.h"
+#include "tp/testing/child_process.h"
 #include "readiness.h"
 #include "tp/testing/free_port.h"
 #include "tp/testing/temp_dir.h"

@@ -17,7 +17,7 @@
 #include <pqxx/nontransaction>
 #include <thread>
 
-#include "child_process.h"
+#include "tp/testing/child_process.h"
 #include "readiness.h"
 #include "tp/testing/free_port.h"
 #include "tp/testing/temp_dir.h"

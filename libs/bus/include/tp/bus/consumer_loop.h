@@ -22,7 +22,8 @@
 // Outputs the handlers published, and the dead letters, are flushed to the
 // broker before any input is acked or terminated; if that flush fails the
 // whole batch is NAKed and will be redelivered (outputs have deterministic
-// ids, so the retry stores nothing twice). A dead letter is a signed
+// ids, so the retry stores nothing twice) and poll_once() returns the error.
+// A dead letter is a signed
 // trading.v1.DeadLetter on dlq.<stream>.<consumer> carrying the original
 // subject, headers and bytes, with Tp-Dlq-Reason in its headers.
 //
@@ -40,6 +41,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -123,6 +125,17 @@ struct ConsumerLoopOptions {
   // Called with every error the loop recovers from (fetch failures, flush
   // failures), e.g. to log it. May be empty.
   std::function<void(const Error&)> on_error;
+  // Runs after the batch's outputs are stored and before its inputs are
+  // settled, e.g. to checkpoint state in the same step. An error NAKs the
+  // whole batch (without delay, so it is redelivered before newer messages).
+  std::function<Status()> before_settle;
+  // Runs when a handled batch is abandoned (flush or before_settle failed)
+  // and will be redelivered, e.g. to roll in-memory state back to the last
+  // checkpoint so the redelivery is not applied twice.
+  std::function<void()> on_abandon;
+  // When set, held while a fetched batch is handled, flushed and settled, so
+  // that several loops sharing one core apply whole batches one at a time.
+  std::mutex* batch_mutex = nullptr;
 };
 
 class ConsumerLoop {
@@ -131,7 +144,9 @@ class ConsumerLoop {
                Publisher& publisher, Handler handler, const Clock& clock,
                ConsumerLoopOptions options, ConsumerEvents* events = nullptr);
 
-  // Fetches and settles one batch; returns how many messages it fetched.
+  // Fetches and settles one batch; returns how many messages it fetched. An
+  // error means the batch could not be completed (fetch, flush or
+  // before_settle failed) and was NAKed for redelivery.
   [[nodiscard]] Result<size_t> poll_once();
 
   // Polls until `stop` becomes true; backs off on errors. Finishes and

@@ -75,6 +75,21 @@ struct PubAck {
 // when publish_async itself returns an error.
 using PubAckCallback = std::function<void(Result<PubAck>)>;
 
+// Progress of a durable consumer, for lag metrics, readiness and for knowing
+// when a run has drained.
+struct ConsumerState {
+  uint64_t num_pending = 0;      // stored but not yet delivered
+  uint64_t num_ack_pending = 0;  // delivered, not yet acked
+  uint64_t num_redelivered = 0;
+  uint64_t ack_floor_stream_sequence = 0;
+};
+
+struct StreamState {
+  uint64_t messages = 0;
+  uint64_t first_sequence = 0;
+  uint64_t last_sequence = 0;
+};
+
 class Delivery {
  public:
   virtual ~Delivery() = default;
@@ -115,6 +130,9 @@ class Transport {
   [[nodiscard]] virtual Status flush(int64_t timeout_ns) = 0;
   [[nodiscard]] virtual Result<std::unique_ptr<Subscription>> subscribe(
       const ConsumerConfig& config) = 0;
+  [[nodiscard]] virtual Result<ConsumerState> consumer_state(const std::string& stream,
+                                                            const std::string& durable) = 0;
+  [[nodiscard]] virtual Result<StreamState> stream_state(const std::string& stream) = 0;
   virtual bool connected() const = 0;
   virtual size_t in_flight() const = 0;
 };

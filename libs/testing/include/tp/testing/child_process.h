@@ -1,7 +1,8 @@
 // A child process started with fork/exec (no shell) for the server
 // harnesses: output appended to a log file, optionally in its own process
 // group and under another user, and killed by the kernel if the thread that
-// started it dies. Private to libs/testing.
+// started it dies. Used by the server harnesses and by the end-to-end tests
+// that run the service binaries.
 #pragma once
 
 #include <sys/types.h>
