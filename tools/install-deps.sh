@@ -17,7 +17,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # process helpers used by the test harness and scripts
-  procps util-linux xz-utils curl
+  procps util-linux python3 curl
 )
 
 missing=()

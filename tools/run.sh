@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # `make run`: start the local stack, run the platform on the bundled real
-# data, print a summary, stop everything it started.
+# data, print the summary, stop everything it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${BUILD_DIR:-$ROOT/build}"
+VAR="${TP_VAR_DIR:-$ROOT/var}"
+export TP_VAR_DIR="$VAR"
 cleanup() { "$ROOT/tools/stack.sh" down || true; }
 trap cleanup EXIT
 "$ROOT/tools/stack.sh" up
-if [ -x "$ROOT/tools/run-pipeline.sh" ]; then
-  "$ROOT/tools/run-pipeline.sh"
-else
-  echo "run: the broker and database are up; the services arrive with issue #3."
-fi
+python3 "$ROOT/tools/make_keys.py" "$VAR/keys"
+"$BUILD/tools/launcher/run_platform" --root "$ROOT" --build "$BUILD" --var "$VAR"

@@ -279,6 +279,16 @@ Result<StreamState> InProcessTransport::stream_state(const std::string& stream) 
   return out;
 }
 
+Result<std::vector<std::string>> InProcessTransport::consumer_names(const std::string& stream) {
+  std::lock_guard lock(state_->mutex);
+  if (!state_->streams.contains(stream))
+    return make_error(ErrorCode::kNotFound, "stream " + stream + " does not exist");
+  std::vector<std::string> out;
+  for (const auto& [key, consumer] : state_->consumers)
+    if (key.first == stream) out.push_back(key.second);
+  return out;  // std::map order: already sorted
+}
+
 void InProcessTransport::fail_publishes(int count) {
   std::lock_guard lock(state_->mutex);
   state_->failing_publishes = count;

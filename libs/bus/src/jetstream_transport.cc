@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -412,6 +413,19 @@ Result<StreamState> JetStreamTransport::stream_state(const std::string& stream) 
   if (s != NATS_OK) return std::unexpected(nats_error("stream info " + stream, s, jerr));
   StreamState out{si->State.Msgs, si->State.FirstSeq, si->State.LastSeq};
   jsStreamInfo_Destroy(si);
+  return out;
+}
+
+Result<std::vector<std::string>> JetStreamTransport::consumer_names(const std::string& stream) {
+  jsConsumerNamesList* list = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_ConsumerNames(&list, impl_->js, stream.c_str(), nullptr, &jerr);
+  std::vector<std::string> out;
+  if (s == NATS_NOT_FOUND) return out;  // no consumers yet
+  if (s != NATS_OK) return std::unexpected(nats_error("consumer names " + stream, s, jerr));
+  for (int i = 0; i < list->Count; ++i) out.emplace_back(list->List[i]);
+  jsConsumerNamesList_Destroy(list);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

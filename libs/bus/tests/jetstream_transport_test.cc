@@ -98,6 +98,8 @@ TEST_F(JetStreamTest, DeclaringStreamsAndConsumersIsIdempotent) {
   c2.max_deliver = 7;
   EXPECT_TRUE(bus->ensure_consumer(c2));
   EXPECT_TRUE(bus->connected());
+  EXPECT_EQ(*bus->consumer_names("MD"), std::vector<std::string>{"test-bars"});
+  EXPECT_TRUE(bus->consumer_names("DLQ")->empty());
 }
 
 TEST_F(JetStreamTest, PublishedBarsAreConsumedOnceInOrderAndRepublishIsDeduplicated) {

@@ -64,6 +64,7 @@ class JetStreamTransport final : public Transport {
   Result<ConsumerState> consumer_state(const std::string& stream,
                                        const std::string& durable) override;
   Result<StreamState> stream_state(const std::string& stream) override;
+  Result<std::vector<std::string>> consumer_names(const std::string& stream) override;
   bool connected() const override;
   size_t in_flight() const override;
 

@@ -133,6 +133,9 @@ class Transport {
   [[nodiscard]] virtual Result<ConsumerState> consumer_state(const std::string& stream,
                                                             const std::string& durable) = 0;
   [[nodiscard]] virtual Result<StreamState> stream_state(const std::string& stream) = 0;
+  // Durable consumer names of a stream, sorted.
+  [[nodiscard]] virtual Result<std::vector<std::string>> consumer_names(
+      const std::string& stream) = 0;
   virtual bool connected() const = 0;
   virtual size_t in_flight() const = 0;
 };
