@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make bench`: runs the benchmarks on this machine and writes
+# bench/results/report.json and bench/results/report.md.
+# Every figure is a median over rounds measured in the same run, and the
+# platform's numbers are reported as ratios to raw JetStream measured beside them.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${BUILD_DIR:-$ROOT/build}"
+OUT="$ROOT/bench/results"
+mkdir -p "$OUT"
+echo "bench: bus (raw JetStream baseline, signed publish/consume, hop latency)..."
+"$BUILD/bench/bus_bench" --messages "${BENCH_MESSAGES:-100000}" --repeat "${BENCH_ROUNDS:-3}" \
+  --latency-seconds "${BENCH_LATENCY_SECONDS:-5}" > "$OUT/bus.json"
+if [ -x "$BUILD/bench/pipeline_bench" ]; then
+  echo "bench: pipeline (bars through to ledger entries, real services)..."
+  "$BUILD/bench/pipeline_bench" --root "$ROOT" --build "$BUILD" > "$OUT/pipeline.json"
+fi
+python3 "$ROOT/tools/bench_report.py" "$OUT"
+echo "bench: wrote $OUT/report.json and $OUT/report.md"

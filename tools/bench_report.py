@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Combines the benchmark JSON files in a results folder into report.json and report.md."""
+import json
+import os
+import platform
+import sys
+
+
+def load(folder, name):
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def main(folder):
+    bus = load(folder, "bus.json")
+    pipeline = load(folder, "pipeline.json")
+    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+              "bus": bus, "pipeline": pipeline}
+    with open(os.path.join(folder, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    lines = ["# Benchmark report", "",
+             "Machine: %d CPUs, %s. Medians over rounds of one run; ratios are against raw "
+             "JetStream measured in the same run." % (os.cpu_count(), platform.platform()), ""]
+    if bus:
+        lines += ["## Bus (%d messages of %d B per round, %d rounds)" %
+                  (bus["messages_per_round"], bus["payload_bytes"], bus["rounds"]), "",
+                  "| measure | msg/s | ratio to raw |", "|---|---:|---:|",
+                  "| raw JetStream async publish (baseline) | %.0f | 1.00 |" % bus["raw_publish_per_second"],
+                  "| signed publish (tp::bus::Publisher) | %.0f | %.2f |" %
+                  (bus["signed_publish_per_second"], bus["signed_to_raw_publish_ratio"]),
+                  "| raw JetStream pull consume + ack (baseline) | %.0f | 1.00 |" % bus["raw_consume_per_second"],
+                  "| verified consume (tp::bus::ConsumerLoop) | %.0f | %.2f |" %
+                  (bus["signed_consume_per_second"], bus["signed_to_raw_consume_ratio"]), "",
+                  "### One signed hop: publish to handled, end to end", "",
+                  "| offered load | sending | messages | p50 ms | p99 ms | p99.9 ms | max ms |",
+                  "|---:|---|---:|---:|---:|---:|---:|"]
+        for l in bus["latency"]:
+            lines.append("| %d/s | %s | %d | %.3f | %.3f | %.3f | %.3f |" % (
+                l["offered_per_second"], "send_asap" if l["send_asap"] else "buffered",
+                l["messages"], l["p50_ms"], l["p99_ms"], l["p999_ms"], l["max_ms"]))
+        lines.append("")
+    if pipeline:
+        lines += ["## Pipeline (real services, bars through to ledger entries)", ""]
+        for k, v in pipeline.items():
+            lines.append("- %s: %s" % (k, v))
+        lines.append("")
+    with open(os.path.join(folder, "report.md"), "w") as f:
+        f.write("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
