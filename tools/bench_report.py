@@ -44,9 +44,16 @@ def main(folder):
                 l["messages"], l["p50_ms"], l["p99_ms"], l["p999_ms"], l["max_ms"]))
         lines.append("")
     if pipeline:
-        lines += ["## Pipeline (real services, bars through to ledger entries)", ""]
-        for k, v in pipeline.items():
-            lines.append("- %s: %s" % (k, v))
+        lines += ["## Pipeline (real services, bars through to ledger entries)", "",
+                  "%d bars produced %d messages on all streams and %d ledger entries in %.1f s." % (
+                      pipeline["bars"], pipeline["messages_all_streams"], pipeline["ledger_entries"],
+                      pipeline["seconds"]), "",
+                  "| measure | per second | ratio to raw JetStream publish |", "|---|---:|---:|"]
+        raw = bus["raw_publish_per_second"] if bus else None
+        for label, key in (("bars", "bars_per_second"), ("messages, all streams", "messages_per_second"),
+                           ("ledger entries", "ledger_entries_per_second")):
+            ratio = "%.3f" % (pipeline[key] / raw) if raw else "n/a"
+            lines.append("| %s | %.0f | %s |" % (label, pipeline[key], ratio))
         lines.append("")
     with open(os.path.join(folder, "report.md"), "w") as f:
         f.write("\n".join(lines))
