@@ -1,5 +1,7 @@
 #include "tp/bus/publisher.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message_lite.h>
 
 #include <chrono>
@@ -29,7 +31,16 @@ Status Publisher::publish(std::string_view subject, std::string_view message_id,
                           std::string_view correlation_id,
                           const google::protobuf::MessageLite& message) {
   std::string payload;
-  if (!message.SerializeToString(&payload))
+  bool serialised;
+  {
+    // Deterministic (map fields in key order): a republish must carry the
+    // same bytes as the original.
+    google::protobuf::io::StringOutputStream stream(&payload);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    serialised = message.SerializeToCodedStream(&coded);
+  }
+  if (!serialised)
     return make_error(ErrorCode::kInvalidArgument,
                       "cannot serialise " + message.GetTypeName() + " " + std::string(message_id));
   return publish_bytes(subject, message_id, message.GetTypeName(), correlation_id,

@@ -226,21 +226,32 @@ class Host final : public ServiceContext {
     return ok();
   }
 
-  // Skips what a checkpoint already covers; records what it applies.
+  // Skips what a checkpoint already covers; records what it applies. A
+  // transient failure abandons the rest of the batch, so the stream is still
+  // applied in order when it comes back (unless the message is at its last
+  // delivery: the loop dead-letters it and the stream moves on).
   bus::Handler track_applied(const std::string& durable, bus::Handler inner) {
     return [this, durable, inner = std::move(inner)](const bus::Received& r) {
       uint64_t& last = applied_[durable];
       if (core_ && r.stream_sequence <= last) return bus::HandleResult::ok();
+      if (core_ && batch_failed_) return bus::HandleResult::retry("an earlier message of the batch failed");
       auto result = inner(r);
-      if (result.kind() != bus::HandleResult::Kind::kRetry) {
-        last = r.stream_sequence;
-        dirty_ = true;
+      if (core_ && result.kind() == bus::HandleResult::Kind::kRetry &&
+          static_cast<int64_t>(r.num_delivered) < common_.max_deliver) {
+        batch_failed_ = true;
+        return result;
       }
+      last = r.stream_sequence;
+      dirty_ = true;
       return result;
     };
   }
 
   Status commit() {
+    if (batch_failed_) {
+      batch_failed_ = false;
+      return make_error(ErrorCode::kUnavailable, "batch abandoned after a transient failure");
+    }
     if (!core_ || !dirty_) return ok();
     Checkpoint cp{core_->snapshot(), applied_};
     auto saved = checkpoints_->save(cp, [this](pqxx::work& tx) { return core_->persist(tx); });
@@ -252,6 +263,7 @@ class Host final : public ServiceContext {
   }
 
   void abandon() {
+    batch_failed_ = false;
     if (!core_) return;
     core_->discard_pending();
     if (auto s = core_->restore(committed_.snapshot); !s)
@@ -312,6 +324,7 @@ class Host final : public ServiceContext {
   std::map<std::string, uint64_t> applied_;
   Checkpoint committed_;
   bool dirty_ = false;
+  bool batch_failed_ = false;
   std::mutex batch_mutex_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> consumers_bound_{false};
