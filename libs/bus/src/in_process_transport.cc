@@ -189,6 +189,7 @@ Status InProcessTransport::ensure_consumer(const ConsumerConfig& config) {
     return make_error(ErrorCode::kNotFound, "stream " + config.stream + " does not exist");
   auto [it, created] = state_->consumers.try_emplace({config.stream, config.durable});
   it->second.config = config;
+  if (created && config.start_sequence > 1) it->second.next_index = config.start_sequence - 1;
   return ok();
 }
 
@@ -287,6 +288,12 @@ Result<std::vector<std::string>> InProcessTransport::consumer_names(const std::s
   for (const auto& [key, consumer] : state_->consumers)
     if (key.first == stream) out.push_back(key.second);
   return out;  // std::map order: already sorted
+}
+
+Status InProcessTransport::delete_consumer(const std::string& stream, const std::string& durable) {
+  std::lock_guard lock(state_->mutex);
+  state_->consumers.erase({stream, durable});
+  return ok();
 }
 
 void InProcessTransport::fail_publishes(int count) {

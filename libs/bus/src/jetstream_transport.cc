@@ -315,6 +315,10 @@ Status JetStreamTransport::ensure_consumer(const ConsumerConfig& config) {
   cc.Durable = config.durable.c_str();
   cc.AckPolicy = js_AckExplicit;
   cc.DeliverPolicy = js_DeliverAll;
+  if (config.start_sequence > 0) {
+    cc.DeliverPolicy = js_DeliverByStartSequence;
+    cc.OptStartSeq = config.start_sequence;
+  }
   cc.AckWait = config.ack_wait_ns;
   cc.MaxDeliver = config.max_deliver;
   cc.MaxAckPending = config.max_ack_pending;
@@ -427,6 +431,13 @@ Result<std::vector<std::string>> JetStreamTransport::consumer_names(const std::s
   jsConsumerNamesList_Destroy(list);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+Status JetStreamTransport::delete_consumer(const std::string& stream, const std::string& durable) {
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_DeleteConsumer(impl_->js, stream.c_str(), durable.c_str(), nullptr, &jerr);
+  if (s == NATS_OK || s == NATS_NOT_FOUND || jerr == 10014) return ok();  // 10014: consumer not found
+  return std::unexpected(nats_error("delete consumer " + stream + "/" + durable, s, jerr));
 }
 
 bool JetStreamTransport::connected() const {

@@ -235,5 +235,27 @@ TEST_F(JetStreamTest, PublishingToADeadBrokerFailsWithinTheTimeoutInsteadOfHangi
   EXPECT_FALSE(bus->connected());
 }
 
+TEST_F(JetStreamTest, RecreatedConsumerStartsAtTheGivenSequence) {
+  for (int m = 0; m < 10; ++m)
+    ASSERT_TRUE(publisher->publish("md.bar.binance-us.BTCUSDT.1m", bar_id(m), "", make_bar(m)));
+  ASSERT_TRUE(publisher->flush(5 * kNanosPerSecond));
+  auto sub = std::move(*bus->subscribe(consumer));
+  auto first = std::move(*sub->fetch(4, kNanosPerSecond));
+  ASSERT_EQ(first.size(), 4u);  // delivered, never acked: a crashed process
+  sub.reset();
+  ASSERT_TRUE(bus->delete_consumer("MD", "test-bars"));
+  ASSERT_TRUE(bus->delete_consumer("MD", "test-bars"));  // absent is fine
+  auto restarted = consumer;
+  restarted.start_sequence = 3;
+  ASSERT_TRUE(bus->ensure_consumer(restarted));
+  auto again = std::move(*bus->subscribe(restarted));
+  auto batch = std::move(*again->fetch(20, kNanosPerSecond));
+  ASSERT_EQ(batch.size(), 8u);  // 3..10 at once, in order, no ack-wait to sit out
+  for (size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(batch[i]->stream_sequence(), 3 + i);
+    EXPECT_EQ(batch[i]->num_delivered(), 1u);
+  }
+}
+
 }  // namespace
 }  // namespace tp::bus

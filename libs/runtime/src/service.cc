@@ -39,6 +39,7 @@ constexpr int kRuntimeFailure = 1;
 struct Input {
   InputSpec spec;
   bus::Handler handler;
+  bool reposition = false;  // set when a batch was abandoned; read by its thread
   std::unique_ptr<ConsumerMetrics> metrics;
   std::unique_ptr<bus::ConsumerLoop> loop;
   std::unique_ptr<obs::Heartbeat> heartbeat;
@@ -145,6 +146,16 @@ class Host final : public ServiceContext {
     for (auto& in : inputs_) {
       threads.emplace_back([this, input = in.get()] {
         while (!stop_.load()) {
+          if (input->reposition) {
+            if (auto s = bind_input(*input); !s) {
+              log::warn("cannot reposition consumer", {{"consumer", input->spec.durable},
+                                                       {"error", s.error().to_string()}});
+              std::this_thread::sleep_for(std::chrono::milliseconds(500));
+              continue;
+            }
+            log::info("consumer repositioned after an abandoned batch",
+                      {{"consumer", input->spec.durable}});
+          }
           auto polled = input->loop->poll_once();
           input->heartbeat->beat();
           if (!polled) {
@@ -272,37 +283,61 @@ class Host final : public ServiceContext {
     dirty_ = false;
   }
 
-  Status bind_inputs() {
-    for (auto& in : inputs_) {
-      bus::ConsumerConfig cc;
-      cc.stream = in->spec.stream;
-      cc.durable = in->spec.durable;
-      cc.filter_subject = in->spec.filter_subject;
-      cc.ack_wait_ns = common_.ack_wait.count() * kNanosPerMilli;
-      cc.max_deliver = common_.max_deliver;
-      // In-order application across redeliveries (docs/pipeline.md).
-      cc.max_ack_pending = common_.batch_size;
-      if (auto s = transport_->ensure_consumer(cc); !s) return s;
-      auto sub = transport_->subscribe(cc);
-      if (!sub) return std::unexpected(sub.error());
-      in->metrics = std::make_unique<ConsumerMetrics>(*metrics_, cc.stream, cc.durable);
-      in->heartbeat = std::make_unique<obs::Heartbeat>(clock(), std::chrono::seconds(60));
-      bus::ConsumerLoopOptions o;
-      o.batch_size = static_cast<int>(common_.batch_size);
-      o.fetch_timeout_ns = common_.fetch_timeout.count() * kNanosPerMilli;
-      o.replay = {.window_ns = common_.max_age.count() * kNanosPerMilli,
-                  .capacity = static_cast<size_t>(common_.replay_capacity)};
-      o.batch_mutex = &batch_mutex_;
-      o.before_settle = [this] { return commit(); };
-      o.on_abandon = [this] { abandon(); };
-      const std::string durable = cc.durable;
-      o.on_error = [durable](const Error& e) {
-        log::warn("consumer error", {{"consumer", durable}, {"error", e.to_string()}});
-      };
-      in->loop = std::make_unique<bus::ConsumerLoop>(std::move(*sub), *verifier_, *publisher_,
-                                                     track_applied(cc.durable, in->handler),
-                                                     clock(), std::move(o), in->metrics.get());
+  // (Re)creates an input's durable consumer at the first sequence its
+  // checkpoint has not applied, then its consumer loop. The checkpoint, not
+  // the broker's ack state, is the source of truth for a stateful service:
+  // messages a crashed process fetched but never applied come back at once
+  // and in order, instead of after ack_wait behind newer ones.
+  Status bind_input(Input& in) {
+    bus::ConsumerConfig cc;
+    cc.stream = in.spec.stream;
+    cc.durable = in.spec.durable;
+    cc.filter_subject = in.spec.filter_subject;
+    cc.ack_wait_ns = common_.ack_wait.count() * kNanosPerMilli;
+    cc.max_deliver = common_.max_deliver;
+    // In-order application across redeliveries (docs/pipeline.md).
+    cc.max_ack_pending = common_.batch_size;
+    if (core_) {
+      uint64_t applied;
+      {
+        std::lock_guard lock(batch_mutex_);
+        applied = applied_[cc.durable];
+      }
+      cc.start_sequence = applied + 1;
+      in.loop.reset();
+      if (auto s = transport_->delete_consumer(cc.stream, cc.durable); !s) return s;
     }
+    if (auto s = transport_->ensure_consumer(cc); !s) return s;
+    auto sub = transport_->subscribe(cc);
+    if (!sub) return std::unexpected(sub.error());
+    if (!in.metrics) in.metrics = std::make_unique<ConsumerMetrics>(*metrics_, cc.stream, cc.durable);
+    if (!in.heartbeat)
+      in.heartbeat = std::make_unique<obs::Heartbeat>(clock(), std::chrono::seconds(60));
+    bus::ConsumerLoopOptions o;
+    o.batch_size = static_cast<int>(common_.batch_size);
+    o.fetch_timeout_ns = common_.fetch_timeout.count() * kNanosPerMilli;
+    o.replay = {.window_ns = common_.max_age.count() * kNanosPerMilli,
+                .capacity = static_cast<size_t>(common_.replay_capacity)};
+    o.batch_mutex = &batch_mutex_;
+    o.before_settle = [this] { return commit(); };
+    o.on_abandon = [this, input = &in] {
+      abandon();
+      input->reposition = true;
+    };
+    const std::string durable = cc.durable;
+    o.on_error = [durable](const Error& e) {
+      log::warn("consumer error", {{"consumer", durable}, {"error", e.to_string()}});
+    };
+    in.loop = std::make_unique<bus::ConsumerLoop>(std::move(*sub), *verifier_, *publisher_,
+                                                  track_applied(cc.durable, in.handler), clock(),
+                                                  std::move(o), in.metrics.get());
+    in.reposition = false;
+    return ok();
+  }
+
+  Status bind_inputs() {
+    for (auto& in : inputs_)
+      if (auto s = bind_input(*in); !s) return s;
     return ok();
   }
 

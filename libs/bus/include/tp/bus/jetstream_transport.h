@@ -61,6 +61,7 @@ class JetStreamTransport final : public Transport {
   Status publish_async(OutgoingMessage message, PubAckCallback on_ack) override;
   Status flush(int64_t timeout_ns) override;
   Result<std::unique_ptr<Subscription>> subscribe(const ConsumerConfig& config) override;
+  Status delete_consumer(const std::string& stream, const std::string& durable) override;
   Result<ConsumerState> consumer_state(const std::string& stream,
                                        const std::string& durable) override;
   Result<StreamState> stream_state(const std::string& stream) override;

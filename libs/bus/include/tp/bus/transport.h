@@ -56,6 +56,9 @@ struct ConsumerConfig {
   int64_t ack_wait_ns = 30 * kNanosPerSecond;
   int64_t max_deliver = 5;
   int64_t max_ack_pending = 4096;
+  // 0: deliver the whole stream. Otherwise the first stream sequence to
+  // deliver; only takes effect when the consumer is created.
+  uint64_t start_sequence = 0;
 };
 
 struct OutgoingMessage {
@@ -130,6 +133,9 @@ class Transport {
   [[nodiscard]] virtual Status flush(int64_t timeout_ns) = 0;
   [[nodiscard]] virtual Result<std::unique_ptr<Subscription>> subscribe(
       const ConsumerConfig& config) = 0;
+  // Removes a durable consumer (and its delivery state); absent is not an error.
+  [[nodiscard]] virtual Status delete_consumer(const std::string& stream,
+                                               const std::string& durable) = 0;
   [[nodiscard]] virtual Result<ConsumerState> consumer_state(const std::string& stream,
                                                             const std::string& durable) = 0;
   [[nodiscard]] virtual Result<StreamState> stream_state(const std::string& stream) = 0;

@@ -1,0 +1,7 @@
+#include <memory>
+
+#include "ingester_service.h"
+
+int main(int argc, char** argv) {
+  return tp::runtime::run_service(argc, argv, std::make_unique<tp::ingester::IngesterService>());
+}

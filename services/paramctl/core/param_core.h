@@ -1,0 +1,188 @@
+// ParamCore: paramctl's core. Holds the preset catalogue, turns each
+// in-order RegimePosterior(t) into one ParameterChoice(t) per strategy
+// configured for the instrument, keeps decision epochs and per-arm counts,
+// and queues the decision and outcome rows written with each checkpoint.
+//
+//   ParamCore core(config, std::make_unique<DefaultPresetChooser>());
+//   core.load_presets(presets_from_db);
+//   tp::runtime::Outbox out;
+//   core.on_regime(posterior, envelope_correlation_id, out);  // -> ParameterChoice(t) x strategies
+//   core.on_outcome(outcome);                                 // -> queued outcome row
+//
+// Decision epochs: per (strategy, instrument) a new decision starts at the
+// first bar and then every decision_interval_bars bars; its id is
+// "d:<strategy>:<venue>:<symbol>:<unix seconds of the epoch's first bar>"
+// and every choice of the epoch repeats its id, preset and context.
+//
+// Rows: new decisions and outcomes are queued and written by persist() in
+// the checkpoint's transaction (idempotent inserts). Once persist() ran, the
+// next queued row starts a fresh queue: the runtime only handles a new
+// batch after the previous one was committed or abandoned (and an abandon
+// calls discard_pending() and restores the last snapshot).
+//
+// No I/O, no clock. Thread safety: every public method locks the core's own
+// mutex, so consumer loops (under the runtime's batch mutex) and gRPC
+// threads may call it concurrently.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "paramctl/core/preset_chooser.h"
+#include "tp/runtime/checkpoint.h"
+#include "tp/runtime/outbox.h"
+#include "trading/v1/params.pb.h"
+#include "trading/v1/regime.pb.h"
+#include "trading/v1/services.pb.h"
+
+namespace tp::paramctl {
+
+// Names of the context features, in order (the last one is a constant 1).
+const std::vector<std::string>& context_feature_names();
+
+struct StrategySettings {
+  std::vector<std::string> instruments;  // "venue/symbol"
+  std::string default_preset;
+  int64_t decision_interval_bars = 1;
+};
+
+struct ParamCoreConfig {
+  std::string timeframe = "1m";  // regime posteriors of other timeframes are ignored
+  std::map<std::string, StrategySettings> strategies;
+  size_t remembered_decisions = 4096;  // decision id -> arm, to attribute outcomes
+  size_t remembered_outcomes = 4096;   // (decision, closed time) keys, to skip duplicates
+};
+
+// What a handler call did with its message.
+struct Verdict {
+  enum class Kind { kApplied, kIgnored, kInvalid };
+  Kind kind = Kind::kApplied;
+  std::string text;
+  static Verdict applied() { return {}; }
+  static Verdict ignored(std::string why) { return {Kind::kIgnored, std::move(why)}; }
+  static Verdict invalid(std::string why) { return {Kind::kInvalid, std::move(why)}; }
+};
+
+// A row of paramctl_decisions.
+struct DecisionRow {
+  std::string decision_id, strategy, venue, symbol, preset_id;
+  std::string context_json;  // {"p_bull":..,...,"bias":1}
+  int64_t event_time_ns = 0;
+  bool operator==(const DecisionRow&) const = default;
+};
+
+// A row of paramctl_outcomes.
+struct OutcomeRow {
+  std::string decision_id;
+  int64_t realized_pnl_e8 = 0, fees_e8 = 0, notional_e8 = 0;
+  double reward = 0;
+  int64_t closed_time_ns = 0;
+  bool operator==(const OutcomeRow&) const = default;
+};
+
+// "d:ma_trend:binance-us:BTCUSDT:1677628800"
+std::string decision_id(std::string_view strategy, std::string_view venue, std::string_view symbol,
+                        int64_t event_time_ns);
+
+// {"p_bull":0.7,...} for a context whose names/raw line up.
+std::string context_json(const trading::v1::BanditContext& context);
+
+class ParamCore final : public runtime::Checkpointed {
+ public:
+  ParamCore(ParamCoreConfig config, std::unique_ptr<PresetChooser> chooser);
+
+  // ---- catalogue
+  // Replaces the catalogue (start-up, from the database).
+  void load_presets(const std::vector<trading::v1::ParameterPreset>& presets);
+  // Checks a preset before it is registered. Error texts (kInvalidArgument):
+  //   preset_id is required / preset_id "a.b" must not contain '.' or whitespace
+  //   strategy is required / strategy "x y" is not a valid subject token
+  //   preset "p": value "fast" must be finite
+  //   preset "p" belongs to strategy "ma_trend", not "donchian"
+  //   preset "p" is the last enabled preset of strategy "ma_trend"; enable another first
+  [[nodiscard]] Status check_preset(const trading::v1::ParameterPreset& preset) const;
+  // Adds or replaces; returns true when the id is new.
+  bool upsert_preset(const trading::v1::ParameterPreset& preset);
+  // Sorted by id; empty strategy = all.
+  std::vector<trading::v1::ParameterPreset> list_presets(std::string_view strategy) const;
+  // Strategies configured with no enabled preset (start-up check).
+  std::vector<std::string> strategies_without_enabled_preset() const;
+
+  // ---- streams (consumer loops)
+  Verdict on_regime(const trading::v1::RegimePosterior& posterior, std::string_view correlation_id,
+                    runtime::Outbox& out);
+  Verdict on_outcome(const trading::v1::Outcome& outcome);
+
+  // ---- queries (gRPC)
+  // The choice the chooser would make now. Errors: kNotFound for an
+  // unconfigured strategy or instrument, kInvalidArgument for a context
+  // that does not match context_feature_names().
+  [[nodiscard]] Result<trading::v1::ParameterChoice> select(
+      std::string_view strategy, const trading::v1::Instrument& instrument,
+      const trading::v1::BanditContext& context, int64_t event_time_ns,
+      std::string_view decision_id) const;
+  // Per-arm counts of a strategy (one instrument, or all when empty).
+  [[nodiscard]] Result<trading::v1::InspectResponse> inspect(
+      std::string_view strategy, const trading::v1::Instrument& instrument) const;
+  bool strategy_configured(std::string_view strategy) const;
+
+  // ---- checkpoint
+  std::string snapshot() const override;
+  [[nodiscard]] Status restore(std::string_view snapshot) override;
+  [[nodiscard]] Status persist(pqxx::work& tx) override;
+  void discard_pending() override;
+
+  std::vector<DecisionRow> pending_decisions() const;
+  std::vector<OutcomeRow> pending_outcomes() const;
+
+ private:
+  struct Epoch {
+    std::string decision_id;
+    int64_t start_t = 0;
+    int64_t bars = 0;  // bars of the epoch so far
+    trading::v1::ParameterPreset preset;
+    trading::v1::BanditContext context;
+    double score = 0;
+  };
+  struct ArmStats {
+    uint64_t pulls = 0;
+    uint64_t rewards_seen = 0;
+    double reward_sum = 0;
+  };
+  struct DecisionRef {
+    std::string strategy, instrument, preset_id;
+    trading::v1::BanditContext context;
+  };
+
+  std::vector<const trading::v1::ParameterPreset*> enabled_presets(
+      std::string_view strategy) const;
+  void start_new_rows();
+  void remember_decision(const std::string& id, DecisionRef ref);
+
+  ParamCoreConfig config_;
+  std::unique_ptr<PresetChooser> chooser_;
+  mutable std::mutex mu_;
+  // Catalogue: not checkpointed (it lives in paramctl_presets).
+  std::map<std::string, trading::v1::ParameterPreset> presets_;
+  // Checkpointed state.
+  std::map<std::string, int64_t> last_t_;        // instrument -> last posterior time
+  std::map<std::string, Epoch> epochs_;          // "strategy|venue/symbol"
+  std::map<std::string, ArmStats> arms_;         // "strategy|venue/symbol|preset_id"
+  std::map<std::string, DecisionRef> decisions_;  // recent decision ids
+  std::deque<std::string> decision_order_;
+  std::map<std::string, int> outcome_keys_;       // "decision|closed_ns" (value unused)
+  std::deque<std::string> outcome_order_;
+  // Rows for the next checkpoint.
+  std::vector<DecisionRow> pending_decisions_;
+  std::vector<OutcomeRow> pending_outcomes_;
+  bool pending_written_ = false;
+};
+
+}  // namespace tp::paramctl

@@ -1,0 +1,187 @@
+#include "paramctl/paramctl_service.h"
+
+#include <chrono>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
+
+#include "paramctl/param_grpc.h"
+#include "paramctl/preset_store.h"
+#include "tp/migrations/paramctl.h"
+#include "tp/observability/log.h"
+#include "tp/observability/service_metrics.h"
+#include "tp/runtime/topology.h"
+
+namespace tp::paramctl {
+namespace {
+
+bool valid_instrument(const std::string& key) {
+  auto slash = key.find('/');
+  return slash != std::string::npos && runtime::valid_subject_token(key.substr(0, slash)) &&
+         runtime::valid_subject_token(key.substr(slash + 1));
+}
+
+}  // namespace
+
+ParamctlConfig read_paramctl_config(config::Reader& r) {
+  ParamctlConfig cfg;
+  cfg.core.timeframe = r.string("timeframe", {.default_value = "1m"});
+  cfg.grpc_address = r.string("grpc.address", {.default_value = "127.0.0.1:50061"});
+
+  std::map<std::string, std::string> preset_strategy;
+  for (const auto& id : r.object_keys("presets")) {
+    const std::string base = "presets." + id;
+    trading::v1::ParameterPreset p;
+    p.set_preset_id(id);
+    p.set_strategy(r.string(base + ".strategy"));
+    for (const auto& name : r.object_keys(base + ".values"))
+      (*p.mutable_values())[name] = r.number(base + ".values." + name);
+    p.set_description(r.string(base + ".description", {.default_value = "", .allow_empty = true}));
+    p.set_enabled(r.boolean(base + ".enabled", {.default_value = true}));
+    if (id.find_first_of(". \t") != std::string::npos)
+      r.add_error(base, "preset id must not contain '.' or whitespace");
+    if (!p.strategy().empty() && !runtime::valid_subject_token(p.strategy()))
+      r.add_error(base + ".strategy", "must be a valid subject token");
+    preset_strategy[id] = p.strategy();
+    cfg.presets.push_back(std::move(p));
+  }
+
+  const auto names = r.object_keys("strategies");
+  if (names.empty()) r.add_error("strategies", "at least one strategy is required");
+  for (const auto& name : names) {
+    const std::string base = "strategies." + name;
+    if (!runtime::valid_subject_token(name))
+      r.add_error(base, "strategy id must be a valid subject token");
+    StrategySettings s;
+    s.instruments = r.string_list(base + ".instruments", {.allow_empty_list = false});
+    for (const auto& key : s.instruments)
+      if (!valid_instrument(key))
+        r.add_error(base + ".instruments", "\"" + key + "\" is not of the form venue/symbol");
+    s.default_preset = r.string(base + ".default_preset");
+    s.decision_interval_bars =
+        r.integer(base + ".decision_interval_bars", {.min = 1, .max = 1'000'000, .default_value = 60});
+    auto it = preset_strategy.find(s.default_preset);
+    if (!s.default_preset.empty() && it == preset_strategy.end())
+      r.add_error(base + ".default_preset",
+                  "preset \"" + s.default_preset + "\" is not defined under presets");
+    else if (!s.default_preset.empty() && it->second != name)
+      r.add_error(base + ".default_preset", "preset \"" + s.default_preset +
+                                                "\" belongs to strategy \"" + it->second + "\"");
+    cfg.core.strategies[name] = std::move(s);
+  }
+  return cfg;
+}
+
+ParamctlService::ParamctlService() = default;
+ParamctlService::~ParamctlService() { stop(); }
+
+void ParamctlService::read_config(config::Reader& reader) { config_ = read_paramctl_config(reader); }
+
+std::vector<store::MigrationSet> ParamctlService::migrations() const {
+  return {tp::migrations::paramctl_migrations()};
+}
+
+bus::HandleResult ParamctlService::settle(const Verdict& verdict, std::string_view input,
+                                          runtime::Outbox& out, runtime::ServiceContext& ctx) {
+  const size_t produced = out.size();
+  if (auto s = runtime::publish_all(out, ctx.publisher()); !s)
+    return bus::HandleResult::retry("publish: " + s.error().to_string());
+  choices_->Increment(static_cast<double>(produced));
+  switch (verdict.kind) {
+    case Verdict::Kind::kApplied:
+      return bus::HandleResult::ok();
+    case Verdict::Kind::kIgnored:
+      ignored_->Add({{"input", std::string(input)}}).Increment();
+      log::debug("message ignored", {{"input", input}, {"why", verdict.text}});
+      return bus::HandleResult::ok();
+    case Verdict::Kind::kInvalid:
+      return bus::HandleResult::reject("invalid", verdict.text);
+  }
+  return bus::HandleResult::ok();
+}
+
+Status ParamctlService::start(runtime::ServiceContext& ctx) {
+  core_ = std::make_unique<ParamCore>(config_.core, std::make_unique<DefaultPresetChooser>());
+  for (const auto& p : config_.presets)
+    if (auto s = core_->check_preset(p); !s) return std::unexpected(s.error());
+  if (auto s = upsert_presets(ctx.database(), config_.presets); !s) return s;
+  auto presets = load_presets(ctx.database());
+  if (!presets) return std::unexpected(presets.error());
+  core_->load_presets(*presets);
+  if (auto missing = core_->strategies_without_enabled_preset(); !missing.empty())
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "strategy \"" + missing.front() + "\" has no enabled preset");
+  log::info("presets loaded", {{"presets", static_cast<int64_t>(presets->size())},
+                               {"seeded", static_cast<int64_t>(config_.presets.size())}});
+
+  auto& registry = ctx.metrics().registry();
+  const auto& labels = ctx.metrics().constant_labels();
+  choices_ = &prometheus::BuildCounter()
+                  .Name("tp_paramctl_choices_emitted_total")
+                  .Help("ParameterChoice messages published.")
+                  .Labels(labels)
+                  .Register(registry)
+                  .Add({});
+  ignored_ = &prometheus::BuildCounter()
+                  .Name("tp_paramctl_messages_ignored_total")
+                  .Help("Inputs acknowledged without effect (not configured, stale, duplicate).")
+                  .Labels(labels)
+                  .Register(registry);
+
+  bus::Dispatcher regime;
+  regime.on<trading::v1::RegimePosterior>(
+      [this, &ctx](const bus::Received& r, const trading::v1::RegimePosterior& posterior) {
+        runtime::Outbox out;
+        Verdict v = core_->on_regime(posterior, r.envelope.correlation_id, out);
+        return settle(v, "regime", out, ctx);
+      });
+  bus::Dispatcher outcomes;
+  outcomes.on<trading::v1::Outcome>(
+      [this, &ctx](const bus::Received&, const trading::v1::Outcome& outcome) {
+        runtime::Outbox out;
+        Verdict v = core_->on_outcome(outcome);
+        return settle(v, "outcomes", out, ctx);
+      });
+  ctx.add_input({.durable = "paramctl-regime", .stream = std::string(runtime::topology::kRegime),
+                 .filter_subject = "regime.>"},
+                std::move(regime));
+  ctx.add_input({.durable = "paramctl-outcomes", .stream = std::string(runtime::topology::kParams),
+                 .filter_subject = "params.outcome.>"},
+                std::move(outcomes));
+  ctx.set_checkpointed(*core_);
+
+  // Built here so a bad address fails the start; serving starts in the
+  // worker, which runs after the checkpoint is restored.
+  grpc_service_ = std::make_unique<ParamGrpcService>(*core_, ctx.database(), ctx.clock());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.grpc_address, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.RegisterService(grpc_service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || grpc_port_ == 0)
+    return make_error(ErrorCode::kUnavailable,
+                      "grpc: cannot listen on " + config_.grpc_address);
+  log::info("grpc server listening",
+            {{"address", config_.grpc_address}, {"port", static_cast<int64_t>(grpc_port_)}});
+  ctx.add_readiness_check("grpc", [this] { return grpc_service_->serving(); });
+  ctx.add_worker("grpc", [this](const std::atomic<bool>& stop) {
+    grpc_service_->set_serving(true);
+    while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    grpc_service_->set_serving(false);
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  });
+  return ok();
+}
+
+void ParamctlService::stop() {
+  if (grpc_service_) grpc_service_->set_serving(false);
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server_->Wait();
+    server_.reset();
+  }
+}
+
+}  // namespace tp::paramctl
