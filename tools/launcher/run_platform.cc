@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
   // The summary is tradectl's: one implementation for ops and for make run.
   tp::testing::ChildSpec summary;
   summary.program = std::filesystem::absolute(build + "/services/tradectl/tradectl").string();
-  summary.args = {"summary", "--db", db};
+  summary.args = {"summary", "--db", db, "--nats-monitor",
+                  "http://127.0.0.1:" + env_or("TP_NATS_MONITOR_PORT", "8222")};
   summary.log_path = var + "/log/summary.txt";
   std::filesystem::remove(summary.log_path);
   auto proc = tp::testing::ChildProcess::spawn(summary);
