@@ -257,5 +257,20 @@ TEST_F(JetStreamTest, RecreatedConsumerStartsAtTheGivenSequence) {
   }
 }
 
+TEST_F(JetStreamTest, EmptyFetchesWaitForTheirTimeoutInsteadOfSpinning) {
+  // cnats 3.4.1 can answer a fetch after an earlier timeout at once (nats.c
+  // #631); an idle consumer must still not turn into a busy loop.
+  auto sub = std::move(*bus->subscribe(consumer));
+  const auto started = std::chrono::steady_clock::now();
+  int fetches = 0;
+  while (std::chrono::steady_clock::now() - started < std::chrono::milliseconds(500)) {
+    auto batch = sub->fetch(64, 100 * tp::kNanosPerMilli);
+    ASSERT_TRUE(batch) << batch.error().to_string();
+    EXPECT_TRUE(batch->empty());
+    ++fetches;
+  }
+  EXPECT_LE(fetches, 8) << "idle fetches must each wait about their timeout";
+}
+
 }  // namespace
 }  // namespace tp::bus
