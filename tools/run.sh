@@ -8,6 +8,9 @@ VAR="${TP_VAR_DIR:-$ROOT/var}"
 export TP_VAR_DIR="$VAR"
 cleanup() { "$ROOT/tools/stack.sh" down || true; }
 trap cleanup EXIT
+# Every run starts from the bundled data, not from what an earlier run left.
+"$ROOT/tools/stack.sh" down > /dev/null 2>&1 || true
+rm -rf "$VAR/nats" "$VAR/pg" "$VAR/log"
 "$ROOT/tools/stack.sh" up
 python3 "$ROOT/tools/make_keys.py" "$VAR/keys"
 "$BUILD/tools/launcher/run_platform" --root "$ROOT" --build "$BUILD" --var "$VAR"

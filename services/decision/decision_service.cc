@@ -96,13 +96,18 @@ Status DecisionService::start(runtime::ServiceContext& context) {
     return publish(std::move(result), out, context);
   });
 
+  // Signals and regimes run ahead of the positions that close each bar;
+  // bound how far (docs/services/decision.md, "Backpressure").
+  constexpr size_t kMaxLead = 32;
   context.add_input({.durable = "decision-signals",
                      .stream = std::string(runtime::topology::kSignals),
-                     .filter_subject = "sig.>"},
+                     .filter_subject = "sig.>",
+                     .accepting = [this] { return core_->pending_with_signals() < kMaxLead; }},
                     signals);
   context.add_input({.durable = "decision-regime",
                      .stream = std::string(runtime::topology::kRegime),
-                     .filter_subject = "regime.>"},
+                     .filter_subject = "regime.>",
+                     .accepting = [this] { return core_->pending_with_regime() < kMaxLead; }},
                     regimes);
   context.add_input({.durable = "decision-positions",
                      .stream = std::string(runtime::topology::kExecutions),

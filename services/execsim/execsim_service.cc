@@ -97,9 +97,13 @@ Status ExecsimService::start(runtime::ServiceContext& context) {
     runtime::Outbox out;
     return publish(core_->on_cancel(m, out), out, context);
   });
+  // Bars run ahead of the decisions each one waits for; bound the queue
+  // (docs/services/execsim.md, "Backpressure").
+  constexpr size_t kMaxWaitingBars = 32;
   context.add_input({.durable = "execsim-bars",
                      .stream = std::string(runtime::topology::kMarketData),
-                     .filter_subject = "md.bar.>"},
+                     .filter_subject = "md.bar.>",
+                     .accepting = [this] { return core_->waiting_bars() < kMaxWaitingBars; }},
                     bars);
   context.add_input({.durable = "execsim-orders",
                      .stream = std::string(runtime::topology::kOrders),

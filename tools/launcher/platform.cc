@@ -69,6 +69,9 @@ Status Platform::start(const std::string& name) {
       {"TP_ADMIN__PORT", std::to_string(spec->admin_port)},
   };
   for (const auto& e : spec->env) child.env_overrides.push_back(e);
+  // Services reject TP_* variables they do not know; the operator's own
+  // (TP_NATS_PORT for the stack scripts, ...) are not theirs.
+  child.drop_env_prefix = "TP_";
   child.log_path = log_paths_.at(name);
   child.working_dir = options_.working_dir;
   auto process = testing::ChildProcess::spawn(child);

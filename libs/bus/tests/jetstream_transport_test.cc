@@ -272,5 +272,25 @@ TEST_F(JetStreamTest, EmptyFetchesWaitForTheirTimeoutInsteadOfSpinning) {
   EXPECT_LE(fetches, 8) << "idle fetches must each wait about their timeout";
 }
 
+TEST_F(JetStreamTest, FetchReturnsAsSoonAsAMessageArrives) {
+  // Lockstep stages pass one message per hop: a fetch that sat out its whole
+  // timeout waiting for a full batch would cost every hop that timeout.
+  auto sub = std::move(*bus->subscribe(consumer));
+  (void)sub->fetch(256, 50 * tp::kNanosPerMilli);  // an idle fetch first (nats.c #631)
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(publisher->publish("md.bar.binance-us.BTCUSDT.1m", bar_id(0), "", make_bar(0)));
+    EXPECT_TRUE(publisher->flush(5 * tp::kNanosPerSecond));
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto batch = sub->fetch(256, 3 * tp::kNanosPerSecond);
+  const auto took = std::chrono::steady_clock::now() - started;
+  later.join();
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_LT(took, std::chrono::milliseconds(1000)) << "fetch waited for a full batch";
+  std::cerr << "fetch returned after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+}
+
 }  // namespace
 }  // namespace tp::bus

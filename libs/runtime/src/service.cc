@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -39,7 +40,7 @@ constexpr int kRuntimeFailure = 1;
 struct Input {
   InputSpec spec;
   bus::Handler handler;
-  bool reposition = false;  // set when a batch was abandoned; read by its thread
+  std::atomic<bool> reposition{false};  // set when a batch was abandoned
   std::unique_ptr<ConsumerMetrics> metrics;
   std::unique_ptr<bus::ConsumerLoop> loop;
   std::unique_ptr<obs::Heartbeat> heartbeat;
@@ -156,6 +157,15 @@ class Host final : public ServiceContext {
             log::info("consumer repositioned after an abandoned batch",
                       {{"consumer", input->spec.durable}});
           }
+          if (input->spec.accepting) {
+            std::unique_lock lock(batch_mutex_);
+            if (!input->spec.accepting()) {
+              // Wait for another input's batch to move the core on.
+              progress_.wait_for(lock, std::chrono::milliseconds(50));
+              input->heartbeat->beat();
+              continue;
+            }
+          }
           auto polled = input->loop->poll_once();
           input->heartbeat->beat();
           if (!polled) {
@@ -259,6 +269,7 @@ class Host final : public ServiceContext {
   }
 
   Status commit() {
+    progress_.notify_all();
     if (batch_failed_) {
       batch_failed_ = false;
       return make_error(ErrorCode::kUnavailable, "batch abandoned after a transient failure");
@@ -361,6 +372,7 @@ class Host final : public ServiceContext {
   bool dirty_ = false;
   bool batch_failed_ = false;
   std::mutex batch_mutex_;
+  std::condition_variable progress_;  // a batch was applied (or abandoned)
   std::atomic<bool> stop_{false};
   std::atomic<bool> consumers_bound_{false};
   std::atomic<bool> db_ok_{false};

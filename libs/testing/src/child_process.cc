@@ -46,7 +46,8 @@ std::vector<std::string> build_environment(const ChildSpec& spec) {
                                   [&](const auto& kv) {
                                     return entry.starts_with(kv.first + "=");
                                   });
-    if (!overridden) env.emplace_back(entry);
+    bool dropped = !spec.drop_env_prefix.empty() && entry.starts_with(spec.drop_env_prefix);
+    if (!overridden && !dropped) env.emplace_back(entry);
   }
   for (const auto& [key, value] : spec.env_overrides) env.push_back(key + "=" + value);
   return env;

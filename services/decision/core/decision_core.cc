@@ -79,6 +79,20 @@ size_t DecisionCore::pending_bars() const {
   return n;
 }
 
+size_t DecisionCore::pending_with_regime() const {
+  size_t n = 0;
+  for (const auto& [key, st] : instruments_)
+    for (const auto& [t, slot] : st.pending) n += slot.regime.has_value() ? 1 : 0;
+  return n;
+}
+
+size_t DecisionCore::pending_with_signals() const {
+  size_t n = 0;
+  for (const auto& [key, st] : instruments_)
+    for (const auto& [t, slot] : st.pending) n += slot.signals.empty() ? 0 : 1;
+  return n;
+}
+
 DecisionCore::InstrumentState* DecisionCore::find(const v1::Instrument& instrument) {
   auto it = instruments_.find(InstrumentKey{instrument.venue(), instrument.symbol()});
   return it == instruments_.end() ? nullptr : &it->second;

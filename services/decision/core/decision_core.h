@@ -55,6 +55,12 @@ class DecisionCore final : public runtime::Checkpointed {
   const std::set<std::string>& engaged_kill_switches() const { return kill_scopes_; }
   // Bar times waiting for some input, over all instruments.
   size_t pending_bars() const;
+  // Pending (undecided) bar times that already hold a regime posterior /
+  // at least one signal: how far each input has run ahead. The shell stops
+  // fetching an input whose lead reaches a bound (backpressure); positions
+  // are never held back, so the oldest pending bar can always complete.
+  size_t pending_with_regime() const;
+  size_t pending_with_signals() const;
 
   std::string snapshot() const override;
   [[nodiscard]] Status restore(std::string_view snapshot) override;

@@ -89,6 +89,12 @@ struct InputSpec {
   std::string durable;         // consumer name, e.g. "signal-bars"
   std::string stream;          // e.g. "MD"
   std::string filter_subject;  // empty = the whole stream
+  // Backpressure: when set and false, the input fetches nothing and its
+  // messages wait in the stream. Called under the batch mutex (the core may
+  // be read). A core that buffers inputs for a join uses it to bound its
+  // buffers, and with them the size of every checkpoint. The gate must open
+  // again once other inputs make progress, or the service stalls.
+  std::function<bool()> accepting;
 };
 
 class ServiceContext {

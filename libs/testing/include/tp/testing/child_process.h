@@ -27,6 +27,9 @@ struct ChildSpec {
   std::string program;            // absolute path
   std::vector<std::string> args;  // argv[1..]
   std::vector<std::pair<std::string, std::string>> env_overrides;
+  // Inherited variables starting with this prefix are not passed on (e.g.
+  // "TP_": a service sees only the overrides its launcher chose).
+  std::string drop_env_prefix;
   std::string log_path;     // stdout and stderr are appended here
   std::string working_dir;  // empty: inherit
   std::optional<RunAs> run_as;
