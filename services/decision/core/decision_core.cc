@@ -343,7 +343,9 @@ void DecisionCore::emit(const InstrumentKey& key, int64_t t, const Slot& slot, c
     *order.mutable_instrument() = instrument;
     order.set_side(*p.order_qty_e8 > 0 ? v1::SIDE_BUY : v1::SIDE_SELL);
     order.set_type(v1::ORDER_TYPE_MARKET);
-    order.set_time_in_force(v1::TIME_IN_FORCE_GTC);
+    // IOC: sizing is target minus position, so a remainder left working would
+    // be ordered again on the next bar; cancel it and decide afresh instead.
+    order.set_time_in_force(v1::TIME_IN_FORCE_IOC);
     order.set_quantity_e8(abs64(*p.order_qty_e8));
     order.set_strategy(p.strategy);
     *order.mutable_trace() = trace;

@@ -125,7 +125,7 @@ TEST(DecisionCore, LongSignalBecomesAMarketOrderSizedByStrength) {
   EXPECT_EQ(o.client_order_id(), "momo-binance-us-BTCUSDT-1700000000");
   EXPECT_EQ(o.side(), v1::SIDE_BUY);
   EXPECT_EQ(o.type(), v1::ORDER_TYPE_MARKET);
-  EXPECT_EQ(o.time_in_force(), v1::TIME_IN_FORCE_GTC);
+  EXPECT_EQ(o.time_in_force(), v1::TIME_IN_FORCE_IOC);
   EXPECT_EQ(o.quantity_e8(), 25'000'000);
   EXPECT_EQ(o.strategy(), "momo");
   EXPECT_EQ(o.instrument().venue(), "binance-us");
