@@ -33,10 +33,10 @@ run: build
 	tools/run.sh
 
 up: build
-	tools/stack.sh up
+	tools/up.sh
 
 down:
-	tools/stack.sh down
+	tools/down.sh
 
 bench: build
 	tools/bench.sh

@@ -7,6 +7,9 @@
 // Ports: TP_NATS_PORT (4222), TP_PG_PORT (55432), TP_ADMIN_BASE_PORT (9101:
 // ingester 9101, regime 9102, paramctl 9103, signal 9104, decision 9105,
 // execsim 9106, ledger 9107).
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -24,7 +27,10 @@ std::string env_or(const char* name, std::string fallback) {
 }
 
 int usage() {
-  std::cerr << "usage: run_platform [--root DIR] [--build DIR] [--var DIR] [--timeout-seconds N]\n";
+  std::cerr << "usage: run_platform [--root DIR] [--build DIR] [--var DIR] [--timeout-seconds N]"
+               " [--serve]\n"
+               "  --serve  start the services and keep them running until SIGTERM/SIGINT"
+               " (make up / make down)\n";
   return 2;
 }
 
@@ -33,8 +39,13 @@ int usage() {
 int main(int argc, char** argv) {
   std::string root = ".", build = "build", var = "var";
   long timeout_s = 1800;
+  bool serve = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--serve") {
+      serve = true;
+      continue;
+    }
     if (i + 1 >= argc) return usage();
     if (a == "--root") root = argv[++i];
     else if (a == "--build") build = argv[++i];
@@ -73,6 +84,23 @@ int main(int argc, char** argv) {
     }
     std::cout << "  " << it->name << " ready  http://127.0.0.1:" << it->admin_port
               << "/metrics  /healthz  /readyz\n";
+  }
+  if (serve) {
+    // Signals are taken by sigwait, here only; the services stop cleanly.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::cout << "run: all services running; stop with SIGTERM (make down)" << std::endl;
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::cout << "run: stopping services" << std::endl;
+    if (auto s = platform.stop_all(); !s) {
+      std::cerr << "run: " << s.error().message << "\n";
+      return 1;
+    }
+    return 0;
   }
   auto drained = platform.wait_until_drained(
       std::chrono::seconds(timeout_s), [](const tp::launcher::Progress& p) {
