@@ -160,6 +160,60 @@ double signed_consume(tp::bus::Transport& t, Env& env, const std::string& stream
   return n / seconds_since(start);
 }
 
+// The same hop without the platform: raw async publish of a timestamped
+// payload, raw fetch + ack. The baseline the signed hop is compared with.
+nlohmann::json raw_latency(const std::string& url, const std::string& stream, int rate,
+                           double duration_s, bool asap) {
+  auto pub_t = connect(url, asap);
+  auto sub_t = connect(url, asap);
+  ensure(*pub_t, stream, "bench." + stream + ".>");
+  tp::bus::ConsumerConfig c{.stream = stream, .durable = "rawlat-" + stream, .max_ack_pending = 20000};
+  if (auto s = sub_t->ensure_consumer(c); !s) die("consumer", s.error());
+  auto sub = sub_t->subscribe(c);
+  if (!sub) die("subscribe", sub.error());
+  const int total = static_cast<int>(rate * duration_s);
+  std::vector<double> samples;
+  samples.reserve(static_cast<size_t>(total));
+  std::atomic<bool> done{false};
+  std::thread consumer([&] {
+    auto deadline = Clock::now() + std::chrono::seconds(static_cast<int>(duration_s) + 30);
+    while (static_cast<int>(samples.size()) < total && Clock::now() < deadline) {
+      auto batch = (*sub)->fetch(256, 100 * tp::kNanosPerMilli);
+      if (!batch) continue;
+      for (auto& d : *batch) {
+        int64_t sent = std::stoll(d->payload().substr(0, 20));
+        int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          Clock::now().time_since_epoch()).count();
+        samples.push_back(static_cast<double>(now - sent) / 1e6);
+        (void)d->ack();
+      }
+    }
+  });
+  const auto interval = std::chrono::nanoseconds(kNanosPerSecond / rate);
+  auto next = Clock::now();
+  for (int i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(next);
+    next += interval;
+    char stamp[21];
+    std::snprintf(stamp, sizeof stamp, "%020lld",
+                  static_cast<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             Clock::now().time_since_epoch()).count()));
+    tp::bus::OutgoingMessage m{"bench." + stream + ".x", std::string(stamp, 20) + std::string(180, 'x'),
+                               {{"Nats-Msg-Id", stream + "-" + std::to_string(i)}}};
+    (void)pub_t->publish_async(std::move(m), [](tp::Result<tp::bus::PubAck>) {});
+  }
+  (void)pub_t->flush(30 * kNanosPerSecond);
+  consumer.join();
+  std::sort(samples.begin(), samples.end());
+  return {{"offered_per_second", rate},
+          {"send_asap", asap},
+          {"messages", samples.size()},
+          {"p50_ms", percentile(samples, 0.50)},
+          {"p99_ms", percentile(samples, 0.99)},
+          {"p999_ms", percentile(samples, 0.999)},
+          {"max_ms", samples.empty() ? 0 : samples.back()}};
+}
+
 nlohmann::json latency(const std::string& url, Env& env, const std::string& stream, int rate,
                        double duration_s, bool asap) {
   auto pub_t = connect(url, asap);
@@ -261,8 +315,10 @@ int main(int argc, char** argv) {
   out["signed_to_raw_consume_ratio"] = median(sc) / median(rc);
   int k = 0;
   for (int rate : {1000, 10000})
-    for (bool asap : {false, true})
+    for (bool asap : {false, true}) {
+      out["raw_latency"].push_back(raw_latency(url, "RAWLAT" + std::to_string(k), rate, latency_seconds, asap));
       out["latency"].push_back(latency(url, env, "LAT" + std::to_string(k++), rate, latency_seconds, asap));
+    }
   std::cout << out.dump(2) << "\n";
   return 0;
 }
