@@ -3,35 +3,22 @@
 #include <cmath>
 
 #include "paramctl/preset_store.h"
+#include "tp/rpc/grpc_server.h"
 #include "tp/observability/log.h"
 
 namespace tp::paramctl {
 namespace {
 
-const grpc::Status kStarting(grpc::StatusCode::UNAVAILABLE, "paramctl is starting");
+using rpc::to_grpc;
+
+grpc::Status starting() { return rpc::starting("paramctl"); }
 
 }  // namespace
-
-grpc::Status to_grpc(const Error& error) {
-  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
-  switch (error.code) {
-    case ErrorCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case ErrorCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
-    case ErrorCode::kAlreadyExists: code = grpc::StatusCode::ALREADY_EXISTS; break;
-    case ErrorCode::kFailedPrecondition: code = grpc::StatusCode::FAILED_PRECONDITION; break;
-    case ErrorCode::kPermissionDenied: code = grpc::StatusCode::PERMISSION_DENIED; break;
-    case ErrorCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
-    case ErrorCode::kTimeout: code = grpc::StatusCode::DEADLINE_EXCEEDED; break;
-    case ErrorCode::kResourceExhausted: code = grpc::StatusCode::RESOURCE_EXHAUSTED; break;
-    default: break;
-  }
-  return {code, error.message};
-}
 
 grpc::Status ParamGrpcService::RegisterPreset(grpc::ServerContext*,
                                               const trading::v1::RegisterPresetRequest* request,
                                               trading::v1::RegisterPresetResponse* response) {
-  if (!serving_) return kStarting;
+  if (!serving_) return starting();
   std::lock_guard lock(register_mu_);
   const auto& preset = request->preset();
   if (auto s = core_.check_preset(preset); !s) return to_grpc(s.error());
@@ -51,7 +38,7 @@ grpc::Status ParamGrpcService::RegisterPreset(grpc::ServerContext*,
 grpc::Status ParamGrpcService::ListPresets(grpc::ServerContext*,
                                            const trading::v1::ListPresetsRequest* request,
                                            trading::v1::ListPresetsResponse* response) {
-  if (!serving_) return kStarting;
+  if (!serving_) return starting();
   for (auto& p : core_.list_presets(request->strategy())) *response->add_presets() = std::move(p);
   return grpc::Status::OK;
 }
@@ -59,7 +46,7 @@ grpc::Status ParamGrpcService::ListPresets(grpc::ServerContext*,
 grpc::Status ParamGrpcService::Select(grpc::ServerContext*,
                                       const trading::v1::SelectRequest* request,
                                       trading::v1::SelectResponse* response) {
-  if (!serving_) return kStarting;
+  if (!serving_) return starting();
   const int64_t t =
       request->trace().event_time_ns() > 0 ? request->trace().event_time_ns() : clock_.now_ns();
   const auto& inst = request->instrument();
@@ -78,7 +65,7 @@ grpc::Status ParamGrpcService::Select(grpc::ServerContext*,
 grpc::Status ParamGrpcService::Learn(grpc::ServerContext*,
                                      const trading::v1::LearnRequest* request,
                                      trading::v1::LearnResponse* response) {
-  if (!serving_) return kStarting;
+  if (!serving_) return starting();
   if (request->decision_id().empty())
     return {grpc::StatusCode::INVALID_ARGUMENT, "decision_id is required"};
   if (!std::isfinite(request->reward()))
@@ -93,7 +80,7 @@ grpc::Status ParamGrpcService::Learn(grpc::ServerContext*,
 grpc::Status ParamGrpcService::Inspect(grpc::ServerContext*,
                                        const trading::v1::InspectRequest* request,
                                        trading::v1::InspectResponse* response) {
-  if (!serving_) return kStarting;
+  if (!serving_) return starting();
   auto result = core_.inspect(request->strategy(), request->instrument());
   if (!result) return to_grpc(result.error());
   *response = std::move(*result);

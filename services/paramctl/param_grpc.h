@@ -55,7 +55,4 @@ class ParamGrpcService final : public trading::v1::ParamService::Service {
   std::mutex register_mu_;
 };
 
-// tp::Error -> grpc::Status with the same text.
-grpc::Status to_grpc(const Error& error);
-
 }  // namespace tp::paramctl

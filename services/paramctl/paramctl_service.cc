@@ -4,6 +4,8 @@
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
+
+#include "tp/rpc/grpc_server.h"
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
@@ -156,32 +158,17 @@ Status ParamctlService::start(runtime::ServiceContext& ctx) {
   // Built here so a bad address fails the start; serving starts in the
   // worker, which runs after the checkpoint is restored.
   grpc_service_ = std::make_unique<ParamGrpcService>(*core_, ctx.database(), ctx.clock());
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(config_.grpc_address, grpc::InsecureServerCredentials(), &grpc_port_);
-  builder.RegisterService(grpc_service_.get());
-  server_ = builder.BuildAndStart();
-  if (!server_ || grpc_port_ == 0)
-    return make_error(ErrorCode::kUnavailable,
-                      "grpc: cannot listen on " + config_.grpc_address);
-  log::info("grpc server listening",
-            {{"address", config_.grpc_address}, {"port", static_cast<int64_t>(grpc_port_)}});
-  ctx.add_readiness_check("grpc", [this] { return grpc_service_->serving(); });
-  ctx.add_worker("grpc", [this](const std::atomic<bool>& stop) {
-    grpc_service_->set_serving(true);
-    while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    grpc_service_->set_serving(false);
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  });
+  auto server = rpc::GrpcServer::start(config_.grpc_address, {grpc_service_.get()});
+  if (!server) return std::unexpected(server.error());
+  server_ = std::move(*server);
+  server_->attach(ctx, [svc = grpc_service_.get()](bool on) { svc->set_serving(on); });
   return ok();
 }
 
+int ParamctlService::grpc_port() const { return server_ ? server_->port() : 0; }
+
 void ParamctlService::stop() {
-  if (grpc_service_) grpc_service_->set_serving(false);
-  if (server_) {
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    server_->Wait();
-    server_.reset();
-  }
+  if (server_) server_->shutdown();
 }
 
 }  // namespace tp::paramctl

@@ -17,8 +17,8 @@
 #include "paramctl/core/param_core.h"
 #include "tp/runtime/service.h"
 
-namespace grpc {
-class Server;
+namespace tp::rpc {
+class GrpcServer;
 }
 
 namespace prometheus {
@@ -51,7 +51,7 @@ class ParamctlService final : public runtime::Service {
   void stop() override;
 
   // The bound gRPC port (after start).
-  int grpc_port() const { return grpc_port_; }
+  int grpc_port() const;
 
  private:
   bus::HandleResult settle(const Verdict& verdict, std::string_view input, runtime::Outbox& out,
@@ -60,8 +60,7 @@ class ParamctlService final : public runtime::Service {
   ParamctlConfig config_;
   std::unique_ptr<ParamCore> core_;
   std::unique_ptr<ParamGrpcService> grpc_service_;
-  std::unique_ptr<grpc::Server> server_;
-  int grpc_port_ = 0;
+  std::unique_ptr<rpc::GrpcServer> server_;
   prometheus::Family<prometheus::Counter>* ignored_ = nullptr;
   prometheus::Counter* choices_ = nullptr;
 };
