@@ -1,5 +1,8 @@
 #include "platform.h"
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include <signal.h>
 
 #include <filesystem>
@@ -52,6 +55,41 @@ Platform::Platform(PlatformOptions options) : options_(std::move(options)) {
 
 Platform::~Platform() {
   for (auto& [name, r] : running_) r->process.kill_and_reap();
+}
+
+Status Platform::seed_regime_model(const std::string& spec_file) {
+  const ServiceSpec* regime = find_spec(options_, "regime");
+  if (!regime) return make_error(ErrorCode::kNotFound, "no service named regime");
+  std::ifstream in(spec_file);
+  if (!in) return make_error(ErrorCode::kNotFound, "cannot read " + spec_file);
+  std::vector<std::string> args = {"train"};
+  try {
+    const auto j = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
+    for (const auto& [key, value] : j.items())
+      args.insert(args.end(), {"--" + key, value.is_string() ? value.get<std::string>() : value.dump()});
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInvalidArgument, spec_file + ": " + e.what());
+  }
+  args.insert(args.end(), {"--promote", "--db", options_.db_connection, "--nats", options_.nats_url, "--keys",
+                           options_.keys_dir + "/regime.json", "--operator", "launcher"});
+  std::filesystem::create_directories(options_.log_dir);
+  testing::ChildSpec child;
+  child.program = std::filesystem::absolute(regime->binary).string();
+  child.args = args;
+  child.drop_env_prefix = "TP_";
+  child.log_path = options_.log_dir + "/regime-seed.log";
+  child.working_dir = options_.working_dir;
+  std::filesystem::remove(child.log_path);
+  auto process = testing::ChildProcess::spawn(child);
+  if (!process) return std::unexpected(process.error());
+  if (!process->wait_for_exit(std::chrono::minutes(5))) {
+    process->kill_and_reap();
+    return make_error(ErrorCode::kTimeout, "regime train did not finish in 5 minutes");
+  }
+  if (!process->exited_successfully())
+    return make_error(ErrorCode::kInternal, "regime train " + process->exit_description() + ":\n" +
+                                                testing::file_tail(child.log_path));
+  return ok();
 }
 
 Status Platform::start(const std::string& name) {

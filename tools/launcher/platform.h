@@ -67,6 +67,12 @@ class Platform {
   Platform(const Platform&) = delete;
   Platform& operator=(const Platform&) = delete;
 
+  // Trains, registers and promotes the regime model described by
+  // `spec_file` (deploy/local/regime-model.json) with the regime binary's
+  // CLI, before the services start. Idempotent: the version is
+  // content-addressed and re-promoting the active version changes nothing.
+  [[nodiscard]] Status seed_regime_model(const std::string& spec_file);
+
   [[nodiscard]] Status start(const std::string& name);
   [[nodiscard]] Status start_all();
   // SIGTERM, then waits; an exit status other than 0 is an error.

@@ -75,6 +75,12 @@ int main(int argc, char** argv) {
     o.services.push_back(s);
   }
   tp::launcher::Platform platform(o);
+  const std::string model_spec = root + "/deploy/local/regime-model.json";
+  std::cout << "run: training and promoting the regime model (" << model_spec << ")\n";
+  if (auto s = platform.seed_regime_model(model_spec); !s) {
+    std::cerr << "run: " << s.error().message << "\n";
+    return 1;
+  }
   std::cout << "run: starting services (logs in " << o.log_dir << ")\n";
   // Consumers first, the ingester last, so the first bars find everyone ready.
   for (auto it = o.services.rbegin(); it != o.services.rend(); ++it) {

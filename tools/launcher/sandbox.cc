@@ -72,6 +72,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const SandboxOptions& options) 
     o.services.push_back(std::move(s));
   }
   box->platform_ = std::make_unique<Platform>(std::move(o));
+  if (auto s = box->platform_->seed_regime_model(options.source_dir + "/deploy/local/regime-model.json"); !s)
+    return std::unexpected(s.error());
   return box;
 }
 

@@ -15,7 +15,7 @@ constexpr int64_t kE8 = 100'000'000;
 
 TEST(EwmaModel, FirstBarHasNoReturnAndIsChop) {
   EwmaRegimeModel m(EwmaConfig{});
-  auto e = m.on_bar(100 * kE8, true);
+  auto e = m.on_close(100 * kE8, true);
   EXPECT_EQ(e.trend, 0.0);
   EXPECT_EQ(e.realized_vol, 0.0);
   EXPECT_TRUE(e.warming_up);
@@ -32,8 +32,8 @@ TEST(EwmaModel, ClosedFormAfterOneReturn) {
   EwmaConfig c{.trend_half_life_bars = 1, .vol_half_life_bars = 1, .warmup_bars = 1,
                .sharpness = 1.0, .chop_threshold = 0.5};
   EwmaRegimeModel m(c);
-  m.on_bar(100 * kE8, true);
-  auto e = m.on_bar(110 * kE8, true);
+  m.on_close(100 * kE8, true);
+  auto e = m.on_close(110 * kE8, true);
   const double r = std::log(1.1);
   EXPECT_NEAR(e.trend, r / 2, 1e-15);
   EXPECT_NEAR(e.realized_vol, std::abs(r) / std::sqrt(2.0), 1e-15);
@@ -47,39 +47,39 @@ TEST(EwmaModel, ClosedFormAfterOneReturn) {
   EXPECT_FALSE(e.warming_up);
   // The same move down is the mirror image.
   EwmaRegimeModel down(c);
-  down.on_bar(110 * kE8, true);
-  auto d = down.on_bar(100 * kE8, true);
+  down.on_close(110 * kE8, true);
+  auto d = down.on_close(100 * kE8, true);
   EXPECT_EQ(d.most_likely, REGIME_BEAR);
   EXPECT_NEAR(d.p_bear, e.p_bull, 1e-12);
 }
 
 TEST(EwmaModel, UntrustedBarsDoNotMoveTheState) {
   EwmaRegimeModel a(EwmaConfig{}), b(EwmaConfig{});
-  a.on_bar(100 * kE8, true);
-  b.on_bar(100 * kE8, true);
+  a.on_close(100 * kE8, true);
+  b.on_close(100 * kE8, true);
   auto before = a.snapshot();
-  auto held = a.on_bar(310 * kE8, false);  // the bad print
+  auto held = a.on_close(310 * kE8, false);  // the bad print
   EXPECT_EQ(a.snapshot(), before);
   EXPECT_EQ(held.trend, 0.0);
-  EXPECT_EQ(a.on_bar(101 * kE8, true).trend, b.on_bar(101 * kE8, true).trend);
+  EXPECT_EQ(a.on_close(101 * kE8, true).trend, b.on_close(101 * kE8, true).trend);
 }
 
 TEST(EwmaModel, WarmUpCountsReturns) {
   EwmaRegimeModel m(EwmaConfig{.warmup_bars = 3});
-  EXPECT_TRUE(m.on_bar(100 * kE8, true).warming_up);   // no return yet
-  EXPECT_TRUE(m.on_bar(101 * kE8, true).warming_up);   // 1
-  EXPECT_TRUE(m.on_bar(102 * kE8, false).warming_up);  // untrusted: still 1
-  EXPECT_TRUE(m.on_bar(103 * kE8, true).warming_up);   // 2
-  EXPECT_FALSE(m.on_bar(104 * kE8, true).warming_up);  // 3
+  EXPECT_TRUE(m.on_close(100 * kE8, true).warming_up);   // no return yet
+  EXPECT_TRUE(m.on_close(101 * kE8, true).warming_up);   // 1
+  EXPECT_TRUE(m.on_close(102 * kE8, false).warming_up);  // untrusted: still 1
+  EXPECT_TRUE(m.on_close(103 * kE8, true).warming_up);   // 2
+  EXPECT_FALSE(m.on_close(104 * kE8, true).warming_up);  // 3
 }
 
 TEST(EwmaModel, SnapshotRestoreIsBitExact) {
   EwmaRegimeModel a(EwmaConfig{});
-  for (int i = 0; i < 50; ++i) a.on_bar((100 + (i * 7) % 13) * kE8 + i, true);
+  for (int i = 0; i < 50; ++i) a.on_close((100 + (i * 7) % 13) * kE8 + i, true);
   EwmaRegimeModel b(EwmaConfig{});
   ASSERT_TRUE(b.restore(a.snapshot()));
   EXPECT_EQ(b.snapshot(), a.snapshot());
-  auto ea = a.on_bar(123 * kE8, true), eb = b.on_bar(123 * kE8, true);
+  auto ea = a.on_close(123 * kE8, true), eb = b.on_close(123 * kE8, true);
   EXPECT_EQ(ea.p_bull, eb.p_bull);
   EXPECT_EQ(ea.realized_vol, eb.realized_vol);
   EXPECT_EQ(b.restore("{").error().code, ErrorCode::kDataLoss);

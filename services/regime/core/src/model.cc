@@ -35,7 +35,13 @@ EwmaRegimeModel::EwmaRegimeModel(EwmaConfig config)
       alpha_trend_(alpha_for(config.trend_half_life_bars)),
       alpha_vol_(alpha_for(config.vol_half_life_bars)) {}
 
-RegimeEstimate EwmaRegimeModel::on_bar(int64_t close_e8, bool update) {
+RegimeEstimate EwmaRegimeModel::on_bar(const trading::v1::Bar& bar) {
+  constexpr uint32_t kUntrusted = trading::v1::BAR_QUALITY_ZERO_VOLUME | trading::v1::BAR_QUALITY_OUTLIER |
+                                  trading::v1::BAR_QUALITY_INCONSISTENT;
+  return on_close(bar.close_e8(), (bar.quality_flags() & kUntrusted) == 0);
+}
+
+RegimeEstimate EwmaRegimeModel::on_close(int64_t close_e8, bool update) {
   if (update && close_e8 > 0) {
     if (previous_close_e8_) {
       const double r = std::log(static_cast<double>(close_e8) / static_cast<double>(*previous_close_e8_));

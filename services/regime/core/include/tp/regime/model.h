@@ -1,14 +1,19 @@
 // Regime models: per-instrument, causal (forward-only) estimators that turn
-// one bar at a time into bull/bear/chop probabilities. RegimeCore owns one
-// model per instrument and only talks to this interface, so the Gaussian HMM
-// of a later issue can replace the EWMA rule without touching the core or
-// the shell.
+// one bar at a time into bull/bear/chop probabilities. RegimeCore only talks
+// to these interfaces:
+//   RegimeModelVersion  one immutable model version (its parameters); makes
+//                       per-instrument RegimeModel instances
+//   RegimeModel         the causal state of one instrument under that version
+// Two versions exist: the Gaussian HMM of the registry (hmm_model.h) and the
+// "ewma-v1" rule below, the fallback while no HMM has been promoted.
 //
-//   EwmaRegimeModel model(EwmaConfig{});
-//   RegimeEstimate e = model.on_bar(bar.close_e8(), /*update=*/true);
-//   std::string saved = model.snapshot();  // restore(saved) reproduces it bit for bit
+//   auto version = std::make_shared<EwmaModelVersion>(EwmaConfig{});
+//   std::unique_ptr<RegimeModel> model = version->make();
+//   RegimeEstimate e = model->on_bar(bar);        // trading::v1::Bar
+//   std::string saved = model->snapshot();         // restore(saved) reproduces it bit for bit
 //
-// Single-threaded: a model belongs to one core.
+// Single-threaded: a model belongs to one core. Versions are immutable and
+// may be shared across threads.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +24,7 @@
 #include <string_view>
 
 #include "tp/core/error.h"
+#include "trading/v1/market_data.pb.h"
 #include "trading/v1/regime.pb.h"
 
 namespace tp::regime {
@@ -38,16 +44,28 @@ class RegimeModel {
   virtual ~RegimeModel() = default;
   // Registry version written into every posterior, e.g. "ewma-v1".
   virtual std::string version() const = 0;
-  // The estimate for the bar closing at `close_e8`. With update = false the
-  // bar is not trusted (zero volume, outlier, inconsistent): the state is
-  // left untouched and the estimate of the previous state is returned.
-  virtual RegimeEstimate on_bar(int64_t close_e8, bool update) = 0;
+  // The estimate for this bar. The model decides which quality flags make a
+  // bar's prices untrusted (then the state is left untouched and the
+  // estimate of the previous state is returned).
+  virtual RegimeEstimate on_bar(const trading::v1::Bar& bar) = 0;
   // Exact state, as text (bit patterns of the doubles, so nothing rounds).
   virtual std::string snapshot() const = 0;
   [[nodiscard]] virtual Status restore(std::string_view snapshot) = 0;
 };
 
-using ModelFactory = std::function<std::unique_ptr<RegimeModel>()>;
+class RegimeModelVersion {
+ public:
+  virtual ~RegimeModelVersion() = default;
+  virtual std::string version() const = 0;
+  virtual std::unique_ptr<RegimeModel> make() const = 0;
+  // Bars of history a fresh instance needs before its estimates are warm;
+  // on a hot reload the core replays this many retained bars into it.
+  virtual int64_t priming_bars() const = 0;
+};
+
+using ModelVersionPtr = std::shared_ptr<const RegimeModelVersion>;
+// Finds a version by name (the registry in the service, a map in tests).
+using ModelLoader = std::function<Result<ModelVersionPtr>(std::string_view version)>;
 
 // The "ewma-v1" rule (docs/services/regime.md):
 //   r_t     = ln(close_t / close_prev)        over trusted bars only
@@ -73,7 +91,9 @@ class EwmaRegimeModel final : public RegimeModel {
   explicit EwmaRegimeModel(EwmaConfig config);
 
   std::string version() const override { return std::string(kVersion); }
-  RegimeEstimate on_bar(int64_t close_e8, bool update) override;
+  // Bars flagged ZERO_VOLUME, OUTLIER or INCONSISTENT do not update it.
+  RegimeEstimate on_bar(const trading::v1::Bar& bar) override;
+  RegimeEstimate on_close(int64_t close_e8, bool update);
   std::string snapshot() const override;
   [[nodiscard]] Status restore(std::string_view snapshot) override;
 
@@ -87,6 +107,17 @@ class EwmaRegimeModel final : public RegimeModel {
   double variance_ = 0;
   std::optional<int64_t> previous_close_e8_;
   int64_t returns_ = 0;
+};
+
+class EwmaModelVersion final : public RegimeModelVersion {
+ public:
+  explicit EwmaModelVersion(EwmaConfig config) : config_(config) {}
+  std::string version() const override { return std::string(EwmaRegimeModel::kVersion); }
+  std::unique_ptr<RegimeModel> make() const override { return std::make_unique<EwmaRegimeModel>(config_); }
+  int64_t priming_bars() const override { return config_.warmup_bars + 1; }
+
+ private:
+  EwmaConfig config_;
 };
 
 // Maps probabilities to the label: argmax, ties resolved CHOP, BULL, BEAR.
