@@ -11,7 +11,13 @@ mkdir -p "$OUT"
 echo "bench: bus (raw JetStream baseline, signed publish/consume, hop latency)..."
 "$BUILD/bench/bus_bench" --messages "${BENCH_MESSAGES:-100000}" --repeat "${BENCH_ROUNDS:-3}" \
   --latency-seconds "${BENCH_LATENCY_SECONDS:-5}" > "$OUT/bus.json"
-if [ -x "$BUILD/bench/pipeline_bench" ]; then
+echo "bench: regime HMM (training on 30k bars, online update per bar)..."
+"$BUILD/bench/regime_bench" --csv "$ROOT/data/binance-us/BTCUSDT_1m_20230301_20230321.csv" \
+  --repeat "${BENCH_ROUNDS:-5}" > "$OUT/regime.json"
+if [ -n "${BENCH_SKIP_PIPELINE:-}" ]; then
+  echo "bench: pipeline skipped (BENCH_SKIP_PIPELINE set); the report keeps no pipeline figures"
+  rm -f "$OUT/pipeline.json"
+elif [ -x "$BUILD/bench/pipeline_bench" ]; then
   echo "bench: pipeline (bars through to ledger entries, real services)..."
   "$BUILD/bench/pipeline_bench" --root "$ROOT" --build "$BUILD" > "$OUT/pipeline.json"
 fi
