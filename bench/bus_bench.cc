@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -160,6 +161,45 @@ double signed_consume(tp::bus::Transport& t, Env& env, const std::string& stream
   return n / seconds_since(start);
 }
 
+// A 200-byte payload whose first 20 characters are the send time (steady clock, ns).
+std::string stamped_payload() {
+  char stamp[21];
+  std::snprintf(stamp, sizeof stamp, "%020lld",
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count()));
+  return std::string(stamp, 20) + std::string(180, 'x');
+}
+
+double age_ms(const std::string& payload) {
+  const int64_t sent = std::stoll(payload.substr(0, 20));
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return static_cast<double>(now - sent) / 1e6;
+}
+
+// Calls send(i) for i in [0, rate * duration) at the offered rate.
+void offer(int rate, double duration_s, const std::function<void(int)>& send) {
+  const int total = static_cast<int>(rate * duration_s);
+  const auto interval = std::chrono::nanoseconds(kNanosPerSecond / rate);
+  auto next = Clock::now();
+  for (int i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(next);
+    next += interval;
+    send(i);
+  }
+}
+
+nlohmann::json latency_result(std::vector<double>& samples, int rate, bool asap) {
+  std::sort(samples.begin(), samples.end());
+  return {{"offered_per_second", rate},
+          {"send_asap", asap},
+          {"messages", samples.size()},
+          {"p50_ms", percentile(samples, 0.50)},
+          {"p99_ms", percentile(samples, 0.99)},
+          {"p999_ms", percentile(samples, 0.999)},
+          {"max_ms", samples.empty() ? 0 : samples.back()}};
+}
+
 // The same hop without the platform: raw async publish of a timestamped
 // payload, raw fetch + ack. The baseline the signed hop is compared with.
 nlohmann::json raw_latency(const std::string& url, const std::string& stream, int rate,
@@ -181,37 +221,19 @@ nlohmann::json raw_latency(const std::string& url, const std::string& stream, in
       auto batch = (*sub)->fetch(256, 100 * tp::kNanosPerMilli);
       if (!batch) continue;
       for (auto& d : *batch) {
-        int64_t sent = std::stoll(d->payload().substr(0, 20));
-        int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          Clock::now().time_since_epoch()).count();
-        samples.push_back(static_cast<double>(now - sent) / 1e6);
+        samples.push_back(age_ms(d->payload()));
         (void)d->ack();
       }
     }
   });
-  const auto interval = std::chrono::nanoseconds(kNanosPerSecond / rate);
-  auto next = Clock::now();
-  for (int i = 0; i < total; ++i) {
-    std::this_thread::sleep_until(next);
-    next += interval;
-    char stamp[21];
-    std::snprintf(stamp, sizeof stamp, "%020lld",
-                  static_cast<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                             Clock::now().time_since_epoch()).count()));
-    tp::bus::OutgoingMessage m{"bench." + stream + ".x", std::string(stamp, 20) + std::string(180, 'x'),
+  offer(rate, duration_s, [&](int i) {
+    tp::bus::OutgoingMessage m{"bench." + stream + ".x", stamped_payload(),
                                {{"Nats-Msg-Id", stream + "-" + std::to_string(i)}}};
     (void)pub_t->publish_async(std::move(m), [](tp::Result<tp::bus::PubAck>) {});
-  }
+  });
   (void)pub_t->flush(30 * kNanosPerSecond);
   consumer.join();
-  std::sort(samples.begin(), samples.end());
-  return {{"offered_per_second", rate},
-          {"send_asap", asap},
-          {"messages", samples.size()},
-          {"p50_ms", percentile(samples, 0.50)},
-          {"p99_ms", percentile(samples, 0.99)},
-          {"p999_ms", percentile(samples, 0.999)},
-          {"max_ms", samples.empty() ? 0 : samples.back()}};
+  return latency_result(samples, rate, asap);
 }
 
 nlohmann::json latency(const std::string& url, Env& env, const std::string& stream, int rate,
@@ -233,10 +255,7 @@ nlohmann::json latency(const std::string& url, Env& env, const std::string& stre
   o.replay.capacity = static_cast<size_t>(total) + 10;
   tp::bus::ConsumerLoop loop(std::move(*sub), *env.verifier, out,
                              [&](const tp::bus::Received& r) {
-                               int64_t sent = std::stoll(r.payload.substr(0, 20));
-                               int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                 Clock::now().time_since_epoch()).count();
-                               samples.push_back(static_cast<double>(now - sent) / 1e6);
+                               samples.push_back(age_ms(r.payload));
                                return tp::bus::HandleResult::ok();
                              },
                              tp::SystemClock::instance(), o);
@@ -248,34 +267,18 @@ nlohmann::json latency(const std::string& url, Env& env, const std::string& stre
     }
   });
   tp::bus::Publisher pub(*pub_t, *env.signer, tp::SystemClock::instance());
-  const auto interval = std::chrono::nanoseconds(kNanosPerSecond / rate);
-  auto next = Clock::now();
-  for (int i = 0; i < total; ++i) {
-    std::this_thread::sleep_until(next);
-    next += interval;
-    char stamp[21];
-    std::snprintf(stamp, sizeof stamp, "%020lld",
-                  static_cast<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                             Clock::now().time_since_epoch()).count()));
-    std::string payload = std::string(stamp, 20) + std::string(180, 'x');
-    (void)pub.publish_bytes("bench." + stream + ".x", stream + "-" + std::to_string(i),
-                            "bench.Payload", "", std::move(payload));
+  offer(rate, duration_s, [&](int i) {
+    (void)pub.publish_bytes("bench." + stream + ".x", stream + "-" + std::to_string(i), "bench.Payload", "",
+                            stamped_payload());
     if (i % 256 == 255) (void)pub.flush(0);  // collect acks without blocking the schedule
-  }
+  });
   (void)pub.flush(30 * kNanosPerSecond);
   done = true;
   auto deadline = Clock::now() + std::chrono::seconds(30);
   while (static_cast<int>(samples.size()) < total && Clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   consumer.join();
-  std::sort(samples.begin(), samples.end());
-  return {{"offered_per_second", rate},
-          {"send_asap", asap},
-          {"messages", samples.size()},
-          {"p50_ms", percentile(samples, 0.50)},
-          {"p99_ms", percentile(samples, 0.99)},
-          {"p999_ms", percentile(samples, 0.999)},
-          {"max_ms", samples.empty() ? 0 : samples.back()}};
+  return latency_result(samples, rate, asap);
 }
 
 }  // namespace

@@ -17,9 +17,9 @@
 #include "model_registry.h"
 #include "platform.h"
 #include "promotion.h"
+#include "real_bars.h"
 #include "tp/bus/jetstream_transport.h"
 #include "tp/bus/publisher.h"
-#include "tp/ingester/series.h"
 #include "tp/migrations/regime.h"
 #include "tp/observability/http_client.h"
 #include "tp/regime/regime_core.h"
@@ -41,23 +41,6 @@ using trading::v1::Bar;
 using trading::v1::RegimePosterior;
 
 constexpr size_t kBars = 3000, kSwitchAt = 1500;
-
-std::vector<std::pair<std::string, Bar>> real_bars(size_t n) {
-  ingester::SourceSpec spec;
-  spec.name = "btcusdt";
-  spec.path = std::string(TP_SOURCE_DIR) + "/data/binance-us/BTCUSDT_1m_20230301_20230321.csv";
-  spec.venue = "binance-us";
-  spec.symbol = "BTCUSDT";
-  ingester::SeriesIngest series(spec);
-  std::ifstream in(spec.path);
-  std::vector<std::pair<std::string, Bar>> bars;
-  std::string line;
-  while (bars.size() < n && std::getline(in, line)) {
-    auto r = series.on_line(line);
-    if (r.kind == ingester::LineResult::kBar) bars.emplace_back(r.message_id, r.bar);
-  }
-  return bars;
-}
 
 std::unique_ptr<signing::Signer> signer_for(const std::string& keys_dir, const std::string& producer) {
   auto ring = signing::KeyRing::from_file(keys_dir + "/" + producer + ".json");
@@ -89,7 +72,7 @@ TEST(RegimeHotReload, PromotionMidStreamSwitchesBetweenTwoBarsWithNothingLostOrD
   }
 
   // Two versions in the registry, trained on the first 1000 bars; A promoted.
-  auto bars = real_bars(kBars);
+  auto bars = testdata::btcusdt_bars(kBars);
   ASSERT_EQ(bars.size(), kBars);
   auto db = store::Database::connect({.connection_string = *conninfo});
   ASSERT_TRUE(db);

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tp/ingester/series.h"
+#include "real_bars.h"
 #include "tp/regime/hmm_model.h"
 #include "tp/regime/regime_core.h"
 #include "tp/regime/training.h"
@@ -20,21 +20,9 @@ namespace {
 using trading::v1::Bar;
 using trading::v1::RegimePosterior;
 
-// The first `n` bars of the real BTCUSDT file, through the ingester's parser and rules.
 std::vector<Bar> real_bars(size_t n) {
-  ingester::SourceSpec spec;
-  spec.name = "btcusdt";
-  spec.path = std::string(TP_SOURCE_DIR) + "/data/binance-us/BTCUSDT_1m_20230301_20230321.csv";
-  spec.venue = "binance-us";
-  spec.symbol = "BTCUSDT";
-  ingester::SeriesIngest series(spec);
-  std::ifstream in(spec.path);
   std::vector<Bar> bars;
-  std::string line;
-  while (bars.size() < n && std::getline(in, line)) {
-    auto r = series.on_line(line);
-    if (r.kind == ingester::LineResult::kBar) bars.push_back(r.bar);
-  }
+  for (auto& [id, bar] : testdata::btcusdt_bars(n)) bars.push_back(std::move(bar));
   return bars;
 }
 

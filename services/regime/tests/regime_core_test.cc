@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tp/ingester/series.h"
+#include "real_bars.h"
 #include "trading/v1/regime.pb.h"
 
 namespace tp::regime {
@@ -212,27 +212,17 @@ struct Share {
 };
 
 TEST(RegimeCore, RealBtcUsdtSellOffIsBearAndRallyIsBull) {
-  ingester::SourceSpec spec;
-  spec.name = "btcusdt";
-  spec.path = std::string(TP_SOURCE_DIR) + "/data/binance-us/BTCUSDT_1m_20230301_20230321.csv";
-  spec.venue = "binance-us";
-  spec.symbol = "BTCUSDT";
-  ingester::SeriesIngest series(spec);
-  std::ifstream in(spec.path);
-  ASSERT_TRUE(in);
+  const auto bars = testdata::btcusdt_bars();
   RegimeCore core(ewma());
   const int64_t mar9 = 1678320000'000'000'000, mar11 = mar9 + 2 * 86400'000'000'000;
   const int64_t mar13 = mar9 + 4 * 86400'000'000'000, mar15 = mar9 + 6 * 86400'000'000'000;
   Share selloff, rally, all;
-  std::string line;
-  while (std::getline(in, line)) {
-    auto r = series.on_line(line);
-    if (r.kind != ingester::LineResult::kBar) continue;
+  for (const auto& [id, bar] : bars) {
     runtime::Outbox out;
-    ASSERT_EQ(core.on_bar(r.bar, r.message_id, out).kind, BarOutcome::kEmitted);
+    ASSERT_EQ(core.on_bar(bar, id, out).kind, BarOutcome::kEmitted);
     RegimePosterior p;
     ASSERT_TRUE(p.ParseFromString(out.items().at(0).payload));
-    const int64_t t = r.bar.open_time_ns();
+    const int64_t t = bar.open_time_ns();
     for (Share* s : {&all, t >= mar9 && t < mar11 ? &selloff : nullptr,
                      t >= mar13 && t < mar15 ? &rally : nullptr}) {
       if (!s) continue;
