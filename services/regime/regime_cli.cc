@@ -49,6 +49,11 @@ struct Args {
 };
 
 const std::set<std::string> kFlags = {"--json", "--register", "--promote"};
+const std::set<std::string> kOptions = {"--csv",      "--db",       "--venue",         "--symbol",
+                                        "--timeframe", "--states",  "--features",      "--covariance",
+                                        "--seed",     "--restarts", "--max-iterations", "--from",
+                                        "--to",       "--validation-fraction", "--nats", "--keys",
+                                        "--operator"};
 
 Result<Args> parse(int argc, char** argv) {
   Args a;
@@ -58,6 +63,7 @@ Result<Args> parse(int argc, char** argv) {
     if (kFlags.count(arg)) {
       a.flags.insert(arg);
     } else if (arg.starts_with("--")) {
+      if (!kOptions.count(arg)) return make_error(ErrorCode::kInvalidArgument, "unknown option " + arg);
       if (i + 1 >= argc) return make_error(ErrorCode::kInvalidArgument, arg + " needs a value");
       a.values[arg] = argv[++i];
     } else {
