@@ -7,6 +7,7 @@
 #include "trading/v1/execution.pb.h"
 #include "trading/v1/market_data.pb.h"
 #include "trading/v1/orders.pb.h"
+#include "trading/v1/regime.pb.h"
 
 namespace tp::tradectl {
 
@@ -50,7 +51,7 @@ void scan_ledger_payloads(pqxx::work& tx, Summary& s) {
   for (;;) {
     auto rows = tx.exec_params(
         "SELECT index, message_type, payload FROM ledger_entries WHERE index > $1 AND "
-        "message_type IN ('trading.v1.Bar', 'trading.v1.DecisionRejection', "
+        "message_type IN ('trading.v1.Bar', 'trading.v1.RegimePosterior', 'trading.v1.DecisionRejection', "
         "'trading.v1.ExecutionReport', 'trading.v1.DeadLetter') ORDER BY index LIMIT 10000",
         after);
     if (rows.empty()) break;
@@ -63,6 +64,10 @@ void scan_ledger_payloads(pqxx::work& tx, Summary& s) {
         trading::v1::Bar bar;
         ok = bar.ParseFromString(payload);
         if (ok) ++s.bars_by_quality[quality_label(bar.quality_flags())];
+      } else if (type == "trading.v1.RegimePosterior") {
+        trading::v1::RegimePosterior p;
+        ok = p.ParseFromString(payload);
+        if (ok) ++s.posteriors_by_model_and_label[p.model_version() + " " + trading::v1::RegimeLabel_Name(p.most_likely())];
       } else if (type == "trading.v1.DecisionRejection") {
         trading::v1::DecisionRejection rej;
         ok = rej.ParseFromString(payload);

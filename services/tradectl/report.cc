@@ -99,6 +99,7 @@ std::string render_summary(const Summary& s) {
   m.add_row({"bars", std::to_string(count_of(s.messages_by_type, "trading.v1.Bar"))});
   for (const auto& [label, n] : s.bars_by_quality) m.add_row({"  bars " + label, std::to_string(n)});
   m.add_row({"regime posteriors", std::to_string(count_of(s.messages_by_type, "trading.v1.RegimePosterior"))});
+  for (const auto& [label, n] : s.posteriors_by_model_and_label) m.add_row({"  " + label, std::to_string(n)});
   m.add_row({"parameter choices", std::to_string(count_of(s.messages_by_type, "trading.v1.ParameterChoice"))});
   m.add_row({"signals", std::to_string(count_of(s.messages_by_type, "trading.v1.Signal"))});
   m.add_row({"order intents", std::to_string(count_of(s.messages_by_type, "trading.v1.OrderIntent"))});

@@ -62,6 +62,7 @@ struct StreamCount {
 struct Summary {
   std::map<std::string, int64_t> messages_by_type;      // every ledger entry
   std::map<std::string, int64_t> bars_by_quality;       // "OK", "ZERO_VOLUME+GAP_BEFORE", ...
+  std::map<std::string, int64_t> posteriors_by_model_and_label;  // "hmm-5d41402abc4b2a76 REGIME_BULL"
   std::map<std::string, int64_t> rejections_by_reason;  // REJECT_* names
   std::map<std::string, int64_t> reports_by_exec_type;  // EXEC_* names
   std::map<std::string, int64_t> dead_letters_by_reason;
