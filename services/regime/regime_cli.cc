@@ -1,6 +1,7 @@
 #include "regime_cli.h"
 
 #include <charconv>
+#include <fstream>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
@@ -38,6 +39,7 @@ constexpr std::string_view kUsage =
     "  regime select  --csv FILE [--states LIST] [--features LIST] [--seed S] [--validation-fraction F] [--json]\n"
     "  regime promote VERSION --db CONN --nats URL --keys FILE [--operator NAME]\n"
     "  regime models  --db CONN [--json]\n"
+    "  regime decode  --csv FILE (--model-json TRAIN_JSON | --version V --db CONN) [--from TIME] [--to TIME]\n"
     "  regime [--config FILE]          run the service\n"
     "features: logret, rvol, range, trend (default logret,rvol); TIME: ISO 8601 or YYYY-MM-DD (UTC)\n";
 
@@ -49,11 +51,12 @@ struct Args {
 };
 
 const std::set<std::string> kFlags = {"--json", "--register", "--promote"};
+// `decode` takes the model from a `train --json` file or the registry.
 const std::set<std::string> kOptions = {"--csv",      "--db",       "--venue",         "--symbol",
                                         "--timeframe", "--states",  "--features",      "--covariance",
                                         "--seed",     "--restarts", "--max-iterations", "--from",
                                         "--to",       "--validation-fraction", "--nats", "--keys",
-                                        "--operator"};
+                                        "--operator", "--model-json", "--version"};
 
 Result<Args> parse(int argc, char** argv) {
   Args a;
@@ -390,10 +393,63 @@ int run_models(const Args& a, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+// Per observation: time, Viterbi state and its label (the most likely
+// path, which uses the whole series: analysis only), and the forward-filtered
+// regime probabilities the live service would publish (causal).
+int run_decode(const Args& a, std::ostream& out, std::ostream& err) {
+  std::shared_ptr<const HmmModelVersion> version;
+  if (auto it = a.values.find("--model-json"); it != a.values.end()) {
+    std::ifstream in(it->second);
+    if (!in) return fail(err, "decode", Error{ErrorCode::kInvalidArgument, "cannot read " + it->second});
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      const auto j = nlohmann::json::parse(text.str());
+      nlohmann::json doc = {{"format", 1},
+                            {"model", j},
+                            {"feature_spec", j.at("feature_spec")},
+                            {"labels", j.at("labels")}};
+      auto v = version_from_document(j.value("version", std::string("from-json")), doc.dump());
+      if (!v) return fail(err, "decode", v.error());
+      version = *v;
+    } catch (const std::exception& e) {
+      return fail(err, "decode", Error{ErrorCode::kInvalidArgument, it->second + ": " + e.what()});
+    }
+  } else if (auto v = a.values.find("--version"); v != a.values.end()) {
+    auto db = connect(a, true);
+    if (!db) return fail(err, "decode", db.error());
+    ModelRegistry registry(**db);
+    auto loaded = registry.load(v->second);
+    if (!loaded) return fail(err, "decode", loaded.error());
+    version = *loaded;
+  } else {
+    return fail(err, "decode", Error{ErrorCode::kInvalidArgument, "give --model-json FILE or --version V"});
+  }
+  auto inputs = load_bars(a);
+  if (!inputs) return fail(err, "decode", inputs.error());
+  auto features = hmm::compute_features(inputs->bars, version->spec());
+  if (!features) return fail(err, "decode", features.error());
+  const auto& model = *version->model();
+  auto path = hmm::viterbi(model, features->values);
+  if (!path) return fail(err, "decode", path.error());
+  auto filtered = hmm::filter_posteriors(model, features->values);
+  if (!filtered) return fail(err, "decode", filtered.error());
+  out << "open_time,viterbi_state,viterbi_label,p_bull,p_bear,p_chop,filtered_label\n" << std::setprecision(6);
+  for (Eigen::Index t = 0; t < features->values.rows(); ++t) {
+    const RegimeEstimate e = version->estimate(filtered->row(t).transpose());
+    const int state = (*path)[static_cast<size_t>(t)];
+    out << hmm::format_utc(features->open_time_ns[static_cast<size_t>(t)]) << "," << state << ","
+        << hmm::to_string(version->labels()[static_cast<size_t>(state)]) << "," << e.p_bull << "," << e.p_bear
+        << "," << e.p_chop << "," << trading::v1::RegimeLabel_Name(e.most_likely).substr(7) << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 bool is_cli_command(std::string_view a) {
-  return a == "train" || a == "select" || a == "promote" || a == "models" || a == "help" || a == "--help";
+  return a == "train" || a == "select" || a == "promote" || a == "models" || a == "decode" || a == "help" ||
+         a == "--help";
 }
 
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
@@ -406,6 +462,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (args->command == "select") return run_select(*args, out, err);
   if (args->command == "promote") return run_promote(*args, out, err);
   if (args->command == "models") return run_models(*args, out, err);
+  if (args->command == "decode") return run_decode(*args, out, err);
   out << kUsage;
   return kExitOk;
 }

@@ -10,6 +10,8 @@
 //   regime select  --csv FILE [--states LIST] [--features LIST] [--seed S] [--validation-fraction F] [--json]
 //   regime promote VERSION --db CONN --nats URL --keys FILE [--operator NAME]
 //   regime models  --db CONN [--json]
+//   regime decode  --csv FILE (--model-json TRAIN_JSON | --version V --db CONN) [--from T] [--to T]
+//                  CSV per observation: Viterbi state and label, filtered regime probabilities
 //
 // `train --json` prints the fitted model (docs/services/regime-hmm.md) and
 // nothing else on standard output. Errors go to standard error; exit 0 on

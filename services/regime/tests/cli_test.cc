@@ -87,5 +87,22 @@ TEST(RegimeCli, SelectComparesStateCountsOnHeldOutData) {
   EXPECT_EQ(j["best_by_validation"], 3);
 }
 
+TEST(RegimeCli, DecodePrintsViterbiAndFilteredRegimesPerObservation) {
+  auto trained = run({"train", "--csv", kCsv, "--features", "logret,rvol", "--to", "2023-03-03", "--json"});
+  ASSERT_EQ(trained.code, 0) << trained.err;
+  const std::string model = ::testing::TempDir() + "/model.json";
+  std::ofstream(model) << trained.out;
+  auto r = run({"decode", "--csv", kCsv, "--model-json", model, "--from", "2023-03-03", "--to", "2023-03-04"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "open_time,viterbi_state,viterbi_label,p_bull,p_bear,p_chop,filtered_label");
+  int rows = 0;
+  while (std::getline(lines, line)) ++rows;
+  EXPECT_EQ(rows, 1440 - 30);  // one day of bars less the rvol warm-up
+  std::remove(model.c_str());
+}
+
 }  // namespace
 }  // namespace tp::regime
