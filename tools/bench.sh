@@ -14,6 +14,8 @@ echo "bench: bus (raw JetStream baseline, signed publish/consume, hop latency)..
 echo "bench: regime HMM (training on 30k bars, online update per bar)..."
 "$BUILD/bench/regime_bench" --csv "$ROOT/data/binance-us/BTCUSDT_1m_20230301_20230321.csv" \
   --repeat "${BENCH_ROUNDS:-5}" > "$OUT/regime.json"
+echo "bench: LinTS bandit (select and learn, 16 features x 32 arms)..."
+"$BUILD/bench/bandit_bench" --repeat "${BENCH_ROUNDS:-5}" > "$OUT/bandit.json"
 if [ -n "${BENCH_SKIP_PIPELINE:-}" ]; then
   echo "bench: pipeline skipped (BENCH_SKIP_PIPELINE set); the report keeps no pipeline figures"
   rm -f "$OUT/pipeline.json"

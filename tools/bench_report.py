@@ -18,10 +18,12 @@ def main(folder):
     bus = load(folder, "bus.json")
     pipeline = load(folder, "pipeline.json")
     regime = load(folder, "regime.json")
+    bandit = load(folder, "bandit.json")
     loadavg = os.getloadavg()
     report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "load_average_at_report": loadavg},
-              "bus": bus, "pipeline": pipeline, "regime": regime}
+              "bus": bus, "pipeline": pipeline, "regime": regime,
+              "bandit": bandit}
     with open(os.path.join(folder, "report.json"), "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
@@ -94,6 +96,17 @@ def main(folder):
         b = regime["per_bar_in_service"]
         lines += ["", "Whole per-bar cost in the regime service's model (features %s, %d states, "
                   "HmmRegimeModel::on_bar): %.0f ns." % (b["features"], b["states"], b["ns_per_bar_median"]), ""]
+    if bandit:
+        lines += ["## LinTS bandit (paramctl), %d features x %d arms, median of %d rounds of %d calls" % (
+                      bandit["features"], bandit["arms"], bandit["rounds"], bandit["calls_per_round"]), "",
+                  "| measure | median us | p99 us |", "|---|---:|---:|",
+                  "| select (posterior sample per arm, argmax) | %.2f | %.2f |" % (
+                      bandit["select_us_median"], bandit["select_us_p99"]),
+                  "| select through paramctl's chooser | %.2f | %.2f |" % (
+                      bandit["chooser_select_us_median"], bandit["chooser_select_us_p99"]),
+                  "| learn (rank-one update) | %.2f | |" % bandit["learn_us_median"], "",
+                  "Target select < %g us: %s." % (bandit["select_target_us"],
+                                                  "met" if bandit["select_target_met"] else "NOT met"), ""]
     with open(os.path.join(folder, "report.md"), "w") as f:
         f.write("\n".join(lines))
     return 0

@@ -55,8 +55,15 @@ grpc::Status ParamGrpcService::Select(grpc::ServerContext*,
   auto choice = core_.select(request->strategy(), inst, request->context(), t, id);
   if (!choice) return to_grpc(choice.error());
   choice->mutable_trace()->set_correlation_id(request->trace().correlation_id());
-  DecisionRow row{id,  request->strategy(), inst.venue(), inst.symbol(),
-                  choice->preset().preset_id(), context_json(choice->context()), t};
+  const auto& z = choice->context().standardized();
+  DecisionRow row{id,
+                  request->strategy(),
+                  inst.venue(),
+                  inst.symbol(),
+                  choice->preset().preset_id(),
+                  context_json(choice->context()),
+                  t,
+                  std::vector<double>(z.begin(), z.end())};
   if (auto s = record_decision(db_, row); !s) return to_grpc(s.error());
   *response->mutable_choice() = std::move(*choice);
   return grpc::Status::OK;
@@ -70,7 +77,7 @@ grpc::Status ParamGrpcService::Learn(grpc::ServerContext*,
     return {grpc::StatusCode::INVALID_ARGUMENT, "decision_id is required"};
   if (!std::isfinite(request->reward()))
     return {grpc::StatusCode::INVALID_ARGUMENT, "reward must be finite"};
-  auto result = record_reward(db_, request->decision_id(), request->reward());
+  auto result = feed_.learn(request->decision_id(), request->reward());
   if (!result) return to_grpc(result.error());
   response->set_applied(result->applied);
   response->set_text(result->text);

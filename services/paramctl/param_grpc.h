@@ -8,8 +8,10 @@
 // RegisterPreset validates (ParamCore::check_preset), upserts the row and
 // then the in-memory catalogue; ListPresets reads the catalogue; Select asks
 // the chooser for a choice with id "sel:<strategy>:<venue>:<symbol>:<ns>"
-// (trace.event_time_ns, or now) and records it in paramctl_decisions; Learn
-// records a reward for a recorded decision; Inspect returns per-arm counts.
+// (trace.event_time_ns, or now) and records it (with the standardised
+// context) in paramctl_decisions; Learn records a reward for a recorded
+// decision and the chooser learns it (RewardFeed); Inspect returns per-arm
+// counts and the posterior mean and stddev.
 // Until set_serving(true) every call answers UNAVAILABLE.
 //
 // Thread safety: gRPC calls it from its own threads; ParamCore locks itself,
@@ -22,6 +24,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "paramctl/core/param_core.h"
+#include "paramctl/reward_feed.h"
 #include "tp/core/clock.h"
 #include "tp/store/database.h"
 #include "trading/v1/services.grpc.pb.h"
@@ -30,8 +33,8 @@ namespace tp::paramctl {
 
 class ParamGrpcService final : public trading::v1::ParamService::Service {
  public:
-  ParamGrpcService(ParamCore& core, store::Database& db, const Clock& clock)
-      : core_(core), db_(db), clock_(clock) {}
+  ParamGrpcService(ParamCore& core, store::Database& db, RewardFeed& feed, const Clock& clock)
+      : core_(core), db_(db), feed_(feed), clock_(clock) {}
 
   void set_serving(bool serving) { serving_ = serving; }
   bool serving() const { return serving_; }
@@ -50,6 +53,7 @@ class ParamGrpcService final : public trading::v1::ParamService::Service {
  private:
   ParamCore& core_;
   store::Database& db_;
+  RewardFeed& feed_;
   const Clock& clock_;
   std::atomic<bool> serving_{false};
   std::mutex register_mu_;

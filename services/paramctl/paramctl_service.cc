@@ -12,6 +12,7 @@
 
 #include "paramctl/param_grpc.h"
 #include "paramctl/preset_store.h"
+#include "paramctl/reward_feed.h"
 #include "tp/migrations/paramctl.h"
 #include "tp/observability/log.h"
 #include "tp/observability/service_metrics.h"
@@ -32,6 +33,31 @@ ParamctlConfig read_paramctl_config(config::Reader& r) {
   ParamctlConfig cfg;
   cfg.core.timeframe = r.string("timeframe", {.default_value = "1m"});
   cfg.grpc_address = r.string("grpc.address", {.default_value = "127.0.0.1:50061"});
+  cfg.chooser = r.one_of("chooser", {"lints", "default"}, "lints");
+
+  // The bandit's keys are read (and checked) whichever chooser runs.
+  auto& b = cfg.bandit;
+  auto positive = [&](const std::string& key, double def) {
+    const double v = r.number(key, {.default_value = def});
+    if (!(v > 0)) r.add_error(key, "must be > 0");
+    return v;
+  };
+  b.model.v = positive("bandit.v", 10.0);
+  b.model.lambda = positive("bandit.lambda", 1.0);
+  b.model.reward_clip = positive("bandit.reward_clip", 0.05);
+  b.model.reward_scale = positive("bandit.reward_scale", 10'000.0);
+  b.model.decay = r.number("bandit.decay", {.min = 0.0, .default_value = 0.0});
+  b.model.v_min = r.number("bandit.v_min", {.min = 0.0, .default_value = 0.0});
+  if (b.model.v_min > b.model.v) r.add_error("bandit.v_min", "must not exceed bandit.v");
+  b.seed = static_cast<uint64_t>(r.integer("bandit.seed", {.min = 0, .default_value = 0}));
+  b.standardize_clip = positive("bandit.standardize_clip", 5.0);
+  b.standardize_min_observations = r.integer(
+      "bandit.standardize_min_observations", {.min = 2, .max = 1'000'000'000, .default_value = 30});
+  b.pool_instruments = r.boolean("bandit.pool_instruments", {.default_value = false});
+  cfg.core.max_reward_delay_ns =
+      r.duration_ms("bandit.max_reward_delay", {.default_value = std::chrono::milliseconds(0)})
+          .count() *
+      kNanosPerMilli;
 
   std::map<std::string, std::string> preset_strategy;
   for (const auto& id : r.object_keys("presets")) {
@@ -77,6 +103,13 @@ ParamctlConfig read_paramctl_config(config::Reader& r) {
   return cfg;
 }
 
+Result<std::unique_ptr<PresetChooser>> make_chooser(const ParamctlConfig& config) {
+  if (config.chooser == "default") return std::make_unique<DefaultPresetChooser>();
+  auto lints = LinTsPresetChooser::create(config.bandit, context_feature_names());
+  if (!lints) return std::unexpected(lints.error());
+  return std::unique_ptr<PresetChooser>(std::move(*lints));
+}
+
 ParamctlService::ParamctlService() = default;
 ParamctlService::~ParamctlService() { stop(); }
 
@@ -106,7 +139,11 @@ bus::HandleResult ParamctlService::settle(const Verdict& verdict, std::string_vi
 }
 
 Status ParamctlService::start(runtime::ServiceContext& ctx) {
-  core_ = std::make_unique<ParamCore>(config_.core, std::make_unique<DefaultPresetChooser>());
+  auto chooser = make_chooser(config_);
+  if (!chooser) return std::unexpected(chooser.error());
+  core_ = std::make_unique<ParamCore>(config_.core, std::move(*chooser));
+  feed_ = std::make_unique<RewardFeed>(*core_, ctx.database());
+  log::info("chooser", {{"chooser", std::string(core_->chooser_name())}});
   for (const auto& p : config_.presets)
     if (auto s = core_->check_preset(p); !s) return std::unexpected(s.error());
   if (auto s = upsert_presets(ctx.database(), config_.presets); !s) return s;
@@ -136,6 +173,8 @@ Status ParamctlService::start(runtime::ServiceContext& ctx) {
   bus::Dispatcher regime;
   regime.on<trading::v1::RegimePosterior>(
       [this, &ctx](const bus::Received& r, const trading::v1::RegimePosterior& posterior) {
+        if (auto s = feed_->catch_up(); !s)
+          return bus::HandleResult::retry("learn rewards: " + s.error().to_string());
         runtime::Outbox out;
         Verdict v = core_->on_regime(posterior, r.envelope.correlation_id, out);
         return settle(v, "regime", out, ctx);
@@ -143,6 +182,8 @@ Status ParamctlService::start(runtime::ServiceContext& ctx) {
   bus::Dispatcher outcomes;
   outcomes.on<trading::v1::Outcome>(
       [this, &ctx](const bus::Received&, const trading::v1::Outcome& outcome) {
+        if (auto s = feed_->catch_up(); !s)
+          return bus::HandleResult::retry("learn rewards: " + s.error().to_string());
         runtime::Outbox out;
         Verdict v = core_->on_outcome(outcome);
         return settle(v, "outcomes", out, ctx);
@@ -157,11 +198,19 @@ Status ParamctlService::start(runtime::ServiceContext& ctx) {
 
   // Built here so a bad address fails the start; serving starts in the
   // worker, which runs after the checkpoint is restored.
-  grpc_service_ = std::make_unique<ParamGrpcService>(*core_, ctx.database(), ctx.clock());
+  grpc_service_ =
+      std::make_unique<ParamGrpcService>(*core_, ctx.database(), *feed_, ctx.clock());
   auto server = rpc::GrpcServer::start(config_.grpc_address, {grpc_service_.get()});
   if (!server) return std::unexpected(server.error());
   server_ = std::move(*server);
-  server_->attach(ctx, [svc = grpc_service_.get()](bool on) { svc->set_serving(on); });
+  server_->attach(ctx, [svc = grpc_service_.get(), feed = feed_.get()](bool on) {
+    // Rewards learned through gRPC after the last checkpoint, before serving
+    // (Inspect shows them); a failure here is retried by the next handler.
+    if (on)
+      if (auto s = feed->catch_up(); !s)
+        log::warn("cannot learn recorded rewards yet", {{"error", s.error().to_string()}});
+    svc->set_serving(on);
+  });
   return ok();
 }
 

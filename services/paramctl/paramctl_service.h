@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "paramctl/core/lints_chooser.h"
 #include "paramctl/core/param_core.h"
 #include "tp/runtime/service.h"
 
@@ -30,12 +31,18 @@ class Family;
 namespace tp::paramctl {
 
 class ParamGrpcService;
+class RewardFeed;
 
 struct ParamctlConfig {
   ParamCoreConfig core;
   std::vector<trading::v1::ParameterPreset> presets;  // seeded at start-up
   std::string grpc_address = "127.0.0.1:50061";
+  std::string chooser = "lints";  // "lints" | "default"
+  LinTsChooserConfig bandit;
 };
+
+// The chooser the config names.
+[[nodiscard]] Result<std::unique_ptr<PresetChooser>> make_chooser(const ParamctlConfig& config);
 
 // Reads the service's own keys; problems go to the reader.
 ParamctlConfig read_paramctl_config(config::Reader& reader);
@@ -59,6 +66,7 @@ class ParamctlService final : public runtime::Service {
 
   ParamctlConfig config_;
   std::unique_ptr<ParamCore> core_;
+  std::unique_ptr<RewardFeed> feed_;
   std::unique_ptr<ParamGrpcService> grpc_service_;
   std::unique_ptr<rpc::GrpcServer> server_;
   prometheus::Family<prometheus::Counter>* ignored_ = nullptr;

@@ -1,6 +1,5 @@
 // paramctl's SQL outside the checkpoint path: the preset catalogue, and the
-// decisions and rewards of gRPC Select / Learn (tables in
-// migrations/0001_presets_decisions_outcomes.sql).
+// decisions and rewards of gRPC Select / Learn (tables in migrations/).
 //
 //   auto created = tp::paramctl::upsert_preset(db, preset);   // true when new
 //   auto all = tp::paramctl::load_presets(db);                // sorted by id
@@ -31,11 +30,16 @@ namespace tp::paramctl {
 struct LearnResult {
   bool applied = false;
   std::string text;
+  ExternalReward reward;  // when applied: what to learn (seq, decision, context)
 };
 // Records the reward of a known decision, once.
 //   applied: reward 0.25 recorded for decision "d:..." (preset "ma_trend/fast")
 //   not applied: unknown decision id "x" / decision "x" already has a reward
 [[nodiscard]] Result<LearnResult> record_reward(store::Database& db, const std::string& decision_id,
                                                 double reward);
+
+// Rewards recorded with seq > after_seq, in seq order, with their decisions.
+[[nodiscard]] Result<std::vector<ExternalReward>> load_rewards_after(store::Database& db,
+                                                                     int64_t after_seq);
 
 }  // namespace tp::paramctl

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "paramctl/core/pg_arrays.h"
 #include "tp/runtime/topology.h"
 
 namespace tp::paramctl {
@@ -67,14 +68,19 @@ ParameterPreset preset_from_json(const nlohmann::json& j) {
 }
 
 nlohmann::json context_to_json(const BanditContext& c) {
-  return {{"names", std::vector<std::string>(c.names().begin(), c.names().end())},
-          {"raw", std::vector<double>(c.raw().begin(), c.raw().end())}};
+  nlohmann::json j = {{"names", std::vector<std::string>(c.names().begin(), c.names().end())},
+                      {"raw", std::vector<double>(c.raw().begin(), c.raw().end())}};
+  if (c.standardized_size() > 0)
+    j["standardized"] = std::vector<double>(c.standardized().begin(), c.standardized().end());
+  return j;
 }
 
 BanditContext context_from_json(const nlohmann::json& j) {
   BanditContext c;
   for (const auto& n : j.at("names")) c.add_names(n.get<std::string>());
   for (const auto& v : j.at("raw")) c.add_raw(v.get<double>());
+  if (j.contains("standardized"))
+    for (const auto& v : j.at("standardized")) c.add_standardized(v.get<double>());
   return c;
 }
 
@@ -235,14 +241,19 @@ Verdict ParamCore::on_regime(const trading::v1::RegimePosterior& posterior,
                                            .candidates = candidates,
                                            .default_preset = settings.default_preset,
                                            .seed = seed_of(id)});
-      epoch = Epoch{id, t, 0, presets_.at(pick.preset_id), context, pick.score};
+      BanditContext decided = context;
+      for (double z : pick.standardized) decided.add_standardized(z);
+      epoch = Epoch{id, t, 0, presets_.at(pick.preset_id), decided, pick.score};
       arms_[arm_key(*strategy, inst, pick.preset_id)].pulls++;
-      remember_decision(id, {*strategy, inst, pick.preset_id, context});
+      remember_decision(id, {*strategy, inst, pick.preset_id, decided, t});
       start_new_rows();
-      pending_decisions_.push_back(
-          {id, *strategy, venue, symbol, pick.preset_id, context_json(context), t});
+      pending_decisions_.push_back({id, *strategy, venue, symbol, pick.preset_id,
+                                    context_json(context), t, pick.standardized});
     }
     epoch.bars++;
+    // The standardiser sees every bar, after the bar's decision (so a
+    // decision is standardised with the statistics of the bars before it).
+    chooser_->observe(*strategy, venue, symbol, context);
 
     trading::v1::ParameterChoice choice;
     choice.set_decision_id(epoch.decision_id);
@@ -277,6 +288,9 @@ Verdict ParamCore::on_outcome(const trading::v1::Outcome& outcome) {
     outcome_order_.pop_front();
   }
   auto ref = decisions_.find(outcome.decision_id());
+  if (ref != decisions_.end() && config_.max_reward_delay_ns > 0 && ref->second.event_time_ns > 0 &&
+      outcome.closed_time_ns() - ref->second.event_time_ns > config_.max_reward_delay_ns)
+    ref = decisions_.end();  // too late to learn from; still recorded
   if (ref != decisions_.end()) {
     ArmStats& arm = arms_[arm_key(ref->second.strategy, ref->second.instrument,
                                   ref->second.preset_id)];
@@ -292,6 +306,35 @@ Verdict ParamCore::on_outcome(const trading::v1::Outcome& outcome) {
                                outcome.fees_e8(), outcome.notional_e8(), outcome.reward(),
                                outcome.closed_time_ns()});
   return Verdict::applied();
+}
+
+bool ParamCore::learn_external(const ExternalReward& r) {
+  std::lock_guard lock(mu_);
+  if (r.seq <= external_seq_) return false;
+  external_seq_ = r.seq;
+  if (!std::isfinite(r.reward)) return false;
+  const std::string inst = instrument_key(r.venue, r.symbol);
+  ArmStats& arm = arms_[arm_key(r.strategy, inst, r.preset_id)];
+  arm.rewards_seen++;
+  arm.reward_sum += r.reward;
+  chooser_->learn(r.strategy, r.venue, r.symbol, r.preset_id, r.context, r.reward);
+  return true;
+}
+
+int64_t ParamCore::external_seq() const {
+  std::lock_guard lock(mu_);
+  return external_seq_;
+}
+
+bool ParamCore::external_catch_up(uint64_t* generation) const {
+  std::lock_guard lock(mu_);
+  if (generation) *generation = generation_;
+  return catch_up_;
+}
+
+void ParamCore::external_caught_up(uint64_t generation) {
+  std::lock_guard lock(mu_);
+  if (generation == generation_) catch_up_ = false;
 }
 
 // ---------------------------------------------------------------- queries
@@ -332,6 +375,7 @@ Result<trading::v1::ParameterChoice> ParamCore::select(std::string_view strategy
                                        .candidates = candidates,
                                        .default_preset = s->second.default_preset,
                                        .seed = seed_of(id)});
+  for (double z : pick.standardized) ctx.add_standardized(z);
   trading::v1::ParameterChoice choice;
   choice.set_decision_id(std::string(id));
   choice.set_strategy(std::string(strategy));
@@ -350,6 +394,14 @@ Result<trading::v1::InspectResponse> ParamCore::inspect(
   if (strategy.empty()) return make_error(ErrorCode::kInvalidArgument, "strategy is required");
   const bool all = instrument.venue().empty() && instrument.symbol().empty();
   const std::string inst = instrument_key(instrument.venue(), instrument.symbol());
+  // The posterior shown: the requested instrument's, or the only one's.
+  std::string venue = instrument.venue(), symbol = instrument.symbol();
+  if (auto s = config_.strategies.find(std::string(strategy));
+      all && s != config_.strategies.end() && s->second.instruments.size() == 1) {
+    const auto& only = s->second.instruments.front();
+    venue = only.substr(0, only.find('/'));
+    symbol = only.substr(only.find('/') + 1);
+  }
   trading::v1::InspectResponse response;
   for (const auto& n : context_feature_names()) response.add_feature_names(n);
   bool known = config_.strategies.contains(std::string(strategy));
@@ -370,6 +422,7 @@ Result<trading::v1::InspectResponse> ParamCore::inspect(
     a->set_preset_id(id);
     a->set_pulls(total.pulls);
     a->set_rewards_seen(total.rewards_seen);
+    chooser_->describe(strategy, venue, symbol, id, *a);
   }
   if (!known)
     return make_error(ErrorCode::kNotFound, "strategy \"" + std::string(strategy) + "\" is unknown");
@@ -391,7 +444,8 @@ std::string ParamCore::snapshot() const {
   nlohmann::json decisions = nlohmann::json::array();
   for (const auto& id : decision_order_) {
     const auto& d = decisions_.at(id);
-    decisions.push_back({id, d.strategy, d.instrument, d.preset_id, context_to_json(d.context)});
+    decisions.push_back(
+        {id, d.strategy, d.instrument, d.preset_id, context_to_json(d.context), d.event_time_ns});
   }
   nlohmann::json doc = {{"version", 1},
                         {"last_t", last_t_},
@@ -399,6 +453,7 @@ std::string ParamCore::snapshot() const {
                         {"arms", std::move(arms)},
                         {"decisions", std::move(decisions)},
                         {"outcomes", outcome_order_},
+                        {"external_seq", external_seq_},
                         {"chooser", chooser_->snapshot()}};
   return doc.dump();
 }
@@ -424,7 +479,8 @@ Status ParamCore::restore(std::string_view snapshot) {
     for (const auto& d : doc.at("decisions")) {
       const auto id = d.at(0).get<std::string>();
       decisions[id] = {d.at(1).get<std::string>(), d.at(2).get<std::string>(),
-                       d.at(3).get<std::string>(), context_from_json(d.at(4))};
+                       d.at(3).get<std::string>(), context_from_json(d.at(4)),
+                       d.size() > 5 ? d.at(5).get<int64_t>() : 0};
       decision_order.push_back(id);
     }
     std::map<std::string, int> outcome_keys;
@@ -433,7 +489,9 @@ Status ParamCore::restore(std::string_view snapshot) {
       outcome_keys.emplace(k.get<std::string>(), 0);
       outcome_order.push_back(k.get<std::string>());
     }
-    if (auto s = chooser_->restore(doc.at("chooser").get<std::string>()); !s) return s;
+    const int64_t external_seq = doc.value("external_seq", int64_t{0});
+    if (auto s = chooser_->restore(doc.at("chooser").get<std::string>()); !s)
+      return make_error(s.error().code, "paramctl snapshot: " + s.error().message);
     last_t_ = std::move(last_t);
     epochs_ = std::move(epochs);
     arms_ = std::move(arms);
@@ -441,6 +499,9 @@ Status ParamCore::restore(std::string_view snapshot) {
     decision_order_ = std::move(decision_order);
     outcome_keys_ = std::move(outcome_keys);
     outcome_order_ = std::move(outcome_order);
+    external_seq_ = external_seq;
+    catch_up_ = true;
+    ++generation_;
     return ok();
   } catch (const std::exception& e) {
     return make_error(ErrorCode::kDataLoss, std::string("paramctl snapshot: ") + e.what());
@@ -451,20 +512,27 @@ Status ParamCore::persist(pqxx::work& tx) {
   std::lock_guard lock(mu_);
   // Re-run safe: a retried transaction writes the same rows again.
   pending_written_ = true;
-  for (const auto& d : pending_decisions_)
+  for (const auto& d : pending_decisions_) {
+    const char* standardized = nullptr;
+    std::string text;
+    if (!d.standardized.empty()) {
+      text = pg_float_array(d.standardized);
+      standardized = text.c_str();
+    }
     tx.exec_params(
         "INSERT INTO paramctl_decisions (decision_id, strategy, venue, symbol, preset_id, "
-        "context, event_time_ns) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) "
-        "ON CONFLICT (decision_id) DO NOTHING",
+        "context, event_time_ns, standardized) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, "
+        "$8::float8[]) ON CONFLICT (decision_id) DO NOTHING",
         d.decision_id, d.strategy, d.venue, d.symbol, d.preset_id, d.context_json,
-        d.event_time_ns);
+        d.event_time_ns, standardized);
+  }
   for (const auto& o : pending_outcomes_)
     tx.exec_params(
         "INSERT INTO paramctl_outcomes (decision_id, realized_pnl_e8, fees_e8, notional_e8, "
         "reward, closed_time_ns) VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT (decision_id, closed_time_ns) DO NOTHING",
         o.decision_id, o.realized_pnl_e8, o.fees_e8, o.notional_e8, o.reward, o.closed_time_ns);
-  return ok();
+  return chooser_->persist(tx);
 }
 
 void ParamCore::discard_pending() {

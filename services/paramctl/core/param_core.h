@@ -1,9 +1,10 @@
 // ParamCore: paramctl's core. Holds the preset catalogue, turns each
 // in-order RegimePosterior(t) into one ParameterChoice(t) per strategy
 // configured for the instrument, keeps decision epochs and per-arm counts,
-// and queues the decision and outcome rows written with each checkpoint.
+// feeds the chooser (contexts, rewards), and queues the decision and outcome
+// rows written with each checkpoint.
 //
-//   ParamCore core(config, std::make_unique<DefaultPresetChooser>());
+//   ParamCore core(config, std::make_unique<DefaultPresetChooser>());  // or a LinTsPresetChooser
 //   core.load_presets(presets_from_db);
 //   tp::runtime::Outbox out;
 //   core.on_regime(posterior, envelope_correlation_id, out);  // -> ParameterChoice(t) x strategies
@@ -13,6 +14,15 @@
 // first bar and then every decision_interval_bars bars; its id is
 // "d:<strategy>:<venue>:<symbol>:<unix seconds of the epoch's first bar>"
 // and every choice of the epoch repeats its id, preset and context.
+//
+// Learning: an outcome of a remembered decision (the last
+// remembered_decisions) is learned with the context recorded at the decision,
+// unless it closed more than max_reward_delay_ns after the decision's first
+// bar. Rewards given through gRPC Learn are learned through
+// learn_external() in paramctl_rewards.seq order, exactly once per state:
+// the snapshot records the last seq learned, and after construction or a
+// restore() external_catch_up() reports that later ones must be fed again
+// (RewardFeed, reward_feed.h, does it).
 //
 // Rows: new decisions and outcomes are queued and written by persist() in
 // the checkpoint's transaction (idempotent inserts). Once persist() ran, the
@@ -58,6 +68,9 @@ struct ParamCoreConfig {
   std::map<std::string, StrategySettings> strategies;
   size_t remembered_decisions = 4096;  // decision id -> arm, to attribute outcomes
   size_t remembered_outcomes = 4096;   // (decision, closed time) keys, to skip duplicates
+  // An outcome closed later than this after its decision's first bar is
+  // recorded but not learned (0 = no limit).
+  int64_t max_reward_delay_ns = 0;
 };
 
 // What a handler call did with its message.
@@ -75,7 +88,17 @@ struct DecisionRow {
   std::string decision_id, strategy, venue, symbol, preset_id;
   std::string context_json;  // {"p_bull":..,...,"bias":1}
   int64_t event_time_ns = 0;
+  std::vector<double> standardized;  // as decided on; empty = NULL
   bool operator==(const DecisionRow&) const = default;
+};
+
+// A reward recorded through gRPC Learn (paramctl_rewards joined with the
+// decision's row), to be learned once in seq order.
+struct ExternalReward {
+  int64_t seq = 0;
+  std::string decision_id, strategy, venue, symbol, preset_id;
+  trading::v1::BanditContext context;  // raw (+ standardized when recorded)
+  double reward = 0;
 };
 
 // A row of paramctl_outcomes.
@@ -132,6 +155,18 @@ class ParamCore final : public runtime::Checkpointed {
   [[nodiscard]] Result<trading::v1::InspectResponse> inspect(
       std::string_view strategy, const trading::v1::Instrument& instrument) const;
   bool strategy_configured(std::string_view strategy) const;
+  std::string_view chooser_name() const { return chooser_->name(); }
+
+  // ---- rewards from gRPC Learn
+  // Learns `reward` unless its seq was learned already (seq <= external_seq()).
+  // Returns whether it was learned now.
+  bool learn_external(const ExternalReward& reward);
+  int64_t external_seq() const;
+  // Whether rewards after external_seq() may be missing from the state (true
+  // after construction and after every restore()), and the generation to
+  // pass to external_caught_up() once they were fed.
+  bool external_catch_up(uint64_t* generation) const;
+  void external_caught_up(uint64_t generation);
 
   // ---- checkpoint
   std::string snapshot() const override;
@@ -159,6 +194,7 @@ class ParamCore final : public runtime::Checkpointed {
   struct DecisionRef {
     std::string strategy, instrument, preset_id;
     trading::v1::BanditContext context;
+    int64_t event_time_ns = 0;
   };
 
   std::vector<const trading::v1::ParameterPreset*> enabled_presets(
@@ -179,6 +215,10 @@ class ParamCore final : public runtime::Checkpointed {
   std::deque<std::string> decision_order_;
   std::map<std::string, int> outcome_keys_;       // "decision|closed_ns" (value unused)
   std::deque<std::string> outcome_order_;
+  int64_t external_seq_ = 0;  // last paramctl_rewards.seq learned
+  // Not checkpointed: set by construction and restore().
+  bool catch_up_ = true;
+  uint64_t generation_ = 0;
   // Rows for the next checkpoint.
   std::vector<DecisionRow> pending_decisions_;
   std::vector<OutcomeRow> pending_outcomes_;
