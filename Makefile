@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps configure build test test-unit test-integration run up down bench clean
+.PHONY: all deps configure build test test-unit test-integration run up down bench clean check-deploy
 
 all: build
 
@@ -40,6 +40,11 @@ down:
 
 bench: build
 	tools/bench.sh
+
+# Deployment artefacts: compose, nats permissions, Prometheus, Grafana, helm,
+# Dockerfile, and a live stack scraped by a real Prometheus (docs/operations.md).
+check-deploy: build
+	BUILD_DIR=$(BUILD_DIR) tools/check_deploy.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -18,6 +18,12 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # process helpers used by the test harness and scripts
   procps util-linux python3 curl
+  # deployment checks (tests/deploy, make check-deploy): compose validation,
+  # promtool and a real Prometheus, schema validation, Kubernetes API models,
+  # and the helm template renderer (Go text/template + Sprig + gojsonschema)
+  docker-compose prometheus openssl python3-yaml python3-jsonschema python3-kubernetes
+  golang-go golang-github-masterminds-sprig-dev golang-github-xeipuuv-gojsonschema-dev
+  golang-k8s-sigs-yaml-dev
 )
 
 missing=()
