@@ -21,6 +21,7 @@
 #include "tp/testing/child_process.h"
 #include "tp/testing/temp_dir.h"
 #include "trading/v1/orders.pb.h"
+#include "trading/v1/signals.pb.h"
 
 namespace {
 
@@ -197,6 +198,47 @@ class PipelineE2E : public ::testing::Test {
       ++books;
     }
     EXPECT_EQ(books, 4) << "2 strategies x 2 instruments";
+    check_attribution(tx);
+  }
+
+  // The bandit's feedback loop: a signal carries the decision id of the
+  // parameter choice it used, the order intent carries the signal's, and every
+  // realised outcome execsim attributes to a decision reaches paramctl.
+  void check_attribution(pqxx::work& tx) {
+    std::set<std::string> decisions;
+    for (const auto& r : tx.exec("SELECT decision_id FROM paramctl_decisions")) decisions.insert(r[0].c_str());
+    std::map<std::string, std::string> signal_decision;
+    for (const auto& r : tx.exec(
+             "SELECT message_id, payload FROM ledger_entries WHERE message_type = 'trading.v1.Signal'")) {
+      trading::v1::Signal signal;
+      pqxx::binarystring bytes(r[1]);
+      ASSERT_TRUE(signal.ParseFromString(bytes.str()));
+      ASSERT_FALSE(signal.decision_id().empty()) << r[0].c_str() << " has no decision id";
+      EXPECT_TRUE(decisions.contains(signal.decision_id()))
+          << "signal " << r[0].c_str() << " names decision " << signal.decision_id() << ", which paramctl never made";
+      signal_decision[r[0].c_str()] = signal.decision_id();
+    }
+    for (const auto& r : tx.exec(
+             "SELECT payload FROM ledger_entries WHERE message_type = 'trading.v1.OrderIntent'")) {
+      trading::v1::OrderIntent intent;
+      pqxx::binarystring bytes(r[0]);
+      ASSERT_TRUE(intent.ParseFromString(bytes.str()));
+      EXPECT_EQ(intent.order().trace().decision_id(), signal_decision[intent.signal_id()])
+          << "order " << intent.order().client_order_id() << " lost its signal's decision id";
+    }
+    const auto outcomes = tx.exec1("SELECT count(*) FROM execsim_outcomes")[0].as<int64_t>();
+    EXPECT_GT(outcomes, 0) << "no realised outcomes: the attribution check would prove nothing";
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM execsim_outcomes o LEFT JOIN paramctl_decisions d "
+                       "USING (decision_id) WHERE d.decision_id IS NULL")[0]
+                  .as<int64_t>(),
+              0)
+        << "outcomes attributed to decisions paramctl never made";
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM (SELECT DISTINCT decision_id, closed_time_ns, reward "
+                       "FROM execsim_outcomes) e LEFT JOIN paramctl_outcomes p "
+                       "USING (decision_id, closed_time_ns) WHERE p.decision_id IS NULL OR p.reward <> e.reward")[0]
+                  .as<int64_t>(),
+              0)
+        << "outcomes that did not reach paramctl, or arrived with another reward";
   }
 
   static tp::testing::TempDir* data_;
