@@ -16,6 +16,8 @@ echo "bench: regime HMM (training on 30k bars, online update per bar)..."
   --repeat "${BENCH_ROUNDS:-5}" > "$OUT/regime.json"
 echo "bench: LinTS bandit (select and learn, 16 features x 32 arms)..."
 "$BUILD/bench/bandit_bench" --repeat "${BENCH_ROUNDS:-5}" > "$OUT/bandit.json"
+echo "bench: audit ledger (appends into PostgreSQL, verification)..."
+"$BUILD/bench/ledger_bench" --repeat "${BENCH_ROUNDS:-3}" > "$OUT/ledger.json"
 if [ -n "${BENCH_SKIP_PIPELINE:-}" ]; then
   echo "bench: pipeline skipped (BENCH_SKIP_PIPELINE set); the report keeps no pipeline figures"
   rm -f "$OUT/pipeline.json"

@@ -19,11 +19,12 @@ def main(folder):
     pipeline = load(folder, "pipeline.json")
     regime = load(folder, "regime.json")
     bandit = load(folder, "bandit.json")
+    ledger = load(folder, "ledger.json")
     loadavg = os.getloadavg()
     report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "load_average_at_report": loadavg},
               "bus": bus, "pipeline": pipeline, "regime": regime,
-              "bandit": bandit}
+              "bandit": bandit, "ledger": ledger}
     with open(os.path.join(folder, "report.json"), "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
@@ -107,6 +108,19 @@ def main(folder):
                   "| learn (rank-one update) | %.2f | |" % bandit["learn_us_median"], "",
                   "Target select < %g us: %s." % (bandit["select_target_us"],
                                                   "met" if bandit["select_target_met"] else "NOT met"), ""]
+    if ledger:
+        lines += ["## Audit ledger (%d entries per round, %d rounds, medians)" % (
+                      ledger["entries_per_round"], ledger["rounds"]), "",
+                  "| measure | per second | baseline in the same run | ratio | target |", "|---|---:|---:|---:|---|",
+                  "| append into PostgreSQL (hash chain + Merkle rows, COPY) | %.0f | plain multi-row INSERT %.0f | %.2f | %s |" % (
+                      ledger["append_per_second"], ledger["baseline_insert_per_second"],
+                      ledger["append_to_baseline_ratio"],
+                      "%d: %s" % (ledger["target_append_per_second"], "met" if ledger["meets_append_target"] else "NOT met")),
+                  "| verify chain + tree in memory (%d threads) | %.0f | one SHA-256 per entry %.0f | %.2f | %s |" % (
+                      ledger["threads"], ledger["verify_per_second"], ledger["baseline_sha256_per_second"],
+                      ledger["verify_to_sha256_ratio"],
+                      "%d: %s" % (ledger["target_verify_per_second"], "met" if ledger["meets_verify_target"] else "NOT met")),
+                  "| verify reading from PostgreSQL | %.0f | | | |" % ledger["verify_db_per_second"], ""]
     with open(os.path.join(folder, "report.md"), "w") as f:
         f.write("\n".join(lines))
     return 0

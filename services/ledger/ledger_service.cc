@@ -5,14 +5,20 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <filesystem>
 #include <map>
 #include <pqxx/pqxx>
+#include <thread>
 
+#include "audit_grpc.h"
 #include "ledger/store/ledger_table.h"
 #include "tp/migrations/ledger.h"
 #include "tp/observability/log.h"
 #include "tp/observability/service_metrics.h"
+#include "tp/rpc/grpc_server.h"
 #include "tp/runtime/topology.h"
+#include "tp/signing/hmac.h"
+#include "tree_heads.h"
 
 namespace tp::ledger {
 
@@ -30,7 +36,20 @@ class LedgerProbe {
                     .Help("Entries in the audit hash chain (the next index).")
                     .Labels(metrics.constant_labels())
                     .Register(metrics.registry())
-                    .Add({})) {}
+                    .Add({})),
+        head_size_(prometheus::BuildGauge()
+                       .Name("tp_ledger_tree_head_size")
+                       .Help("Tree size of the latest signed tree head.")
+                       .Labels(metrics.constant_labels())
+                       .Register(metrics.registry())
+                       .Add({})),
+        head_failures_(prometheus::BuildCounter()
+                           .Name("tp_ledger_tree_head_failures_total")
+                           .Help("Signed tree heads that could not be issued (database errors or "
+                                 "a stored tree inconsistent with an earlier head).")
+                           .Labels(metrics.constant_labels())
+                           .Register(metrics.registry())
+                           .Add({})) {}
 
   void written(const std::string& stream, double count) {
     auto it = per_stream_.find(stream);
@@ -39,29 +58,49 @@ class LedgerProbe {
     it->second->Increment(count);
   }
   void chain_length(uint64_t length) { length_.Set(static_cast<double>(length)); }
+  void tree_head(uint64_t size) { head_size_.Set(static_cast<double>(size)); }
+  void tree_head_failed() { head_failures_.Increment(); }
 
  private:
   prometheus::Family<prometheus::Counter>& entries_;
   prometheus::Gauge& length_;
+  prometheus::Gauge& head_size_;
+  prometheus::Counter& head_failures_;
   std::map<std::string, prometheus::Counter*> per_stream_;
 };
 
-// Adapts the pure core to the runtime's checkpoint: state = chain head,
-// domain rows = the batch's entries, in the same transaction.
+// Adapts the pure core to the runtime's checkpoint: state = chain head and
+// tree, domain rows = the batch's entries and tree nodes, in the same
+// transaction, written under the append-only writer role when it exists.
 class LedgerService::Checkpoint final : public runtime::Checkpointed {
  public:
-  Checkpoint(LedgerCore& core, LedgerProbe& probe) : core_(core), probe_(probe) {}
+  Checkpoint(LedgerCore& core, LedgerProbe& probe, store::Database& db,
+             std::optional<std::string> writer_role)
+      : core_(core), probe_(probe), db_(db), writer_role_(std::move(writer_role)) {}
 
   std::string snapshot() const override { return core_.snapshot(); }
 
   Status restore(std::string_view snapshot) override {
     auto s = core_.restore(snapshot);
-    if (s) probe_.chain_length(core_.next_index());
-    return s;
+    if (!s) return s;
+    if (core_.needs_tree()) {
+      // A checkpoint from before the Merkle tree: rebuild it from the rows.
+      log::warn("ledger: building the Merkle tree over existing entries",
+                {{"entries", static_cast<int64_t>(core_.next_index())}});
+      auto tree = backfill_tree(db_, core_.next_index());
+      if (!tree) return std::unexpected(tree.error());
+      if (auto t = core_.set_tree(std::move(*tree)); !t) return t;
+    }
+    probe_.chain_length(core_.next_index());
+    return ok();
   }
 
   Status persist(pqxx::work& tx) override {
-    if (auto s = write_entries(tx, core_.unwritten()); !s) return s;
+    if (core_.unwritten().empty()) return ok();
+    // The rows go in under a role that may only INSERT and SELECT them.
+    if (writer_role_) tx.exec0("SET LOCAL ROLE " + tx.quote_name(*writer_role_));
+    if (auto s = write_batch(tx, core_.unwritten(), core_.unwritten_nodes()); !s) return s;
+    if (writer_role_) tx.exec0("RESET ROLE");
     // The transaction body may be re-run after a broken connection: count
     // each batch once. A COMMIT that fails after this point is followed by a
     // redelivery, so the counter can over-count such a batch; the table is
@@ -80,13 +119,21 @@ class LedgerService::Checkpoint final : public runtime::Checkpointed {
  private:
   LedgerCore& core_;
   LedgerProbe& probe_;
+  store::Database& db_;
+  std::optional<std::string> writer_role_;
 };
 
 LedgerService::LedgerService() = default;
-LedgerService::~LedgerService() = default;
+LedgerService::~LedgerService() { stop(); }
 
-void LedgerService::read_config(config::Reader&) {
-  // No keys of its own: the ledger consumes every stream of the topology.
+void LedgerService::read_config(config::Reader& r) {
+  config_.grpc_address = r.string("grpc.address", {.default_value = "127.0.0.1:50063"});
+  config_.tree_head_interval =
+      r.duration_ms("tree_heads.interval", {.min = std::chrono::milliseconds(100),
+                                            .max = std::chrono::hours(24),
+                                            .default_value = std::chrono::seconds(10)});
+  config_.key_file = r.string("tree_heads.key_file", {.default_value = "", .allow_empty = true});
+  config_.create_key = r.boolean("tree_heads.create_key", {.default_value = true});
 }
 
 std::vector<store::MigrationSet> LedgerService::migrations() const {
@@ -94,8 +141,32 @@ std::vector<store::MigrationSet> LedgerService::migrations() const {
 }
 
 Status LedgerService::start(runtime::ServiceContext& ctx) {
+  std::string key_file = config_.key_file;
+  if (key_file.empty()) {
+    if (ctx.common().keys_file.empty())
+      return make_error(ErrorCode::kInvalidArgument,
+                        "tree_heads.key_file is not set and there is no keys.file to put it beside");
+    key_file = (std::filesystem::path(ctx.common().keys_file).parent_path() / "ledger-tree-head.pem").string();
+  }
+  auto signer = TreeHeadSigner::load_or_create(key_file, config_.create_key);
+  if (!signer) return std::unexpected(signer.error());
+  signer_.emplace(std::move(*signer));
+  log::info("ledger tree-head key", {{"key_id", signer_->key_id()},
+                                     {"public_key", signing::to_hex(signer_->public_key())},
+                                     {"file", key_file}});
+
+  auto role = ctx.database().transact_value<std::optional<std::string>>(
+      [](pqxx::work& tx) { return writer_role(tx); });
+  if (!role) return std::unexpected(role.error());
+  if (!*role)
+    log::warn("ledger: no append-only writer role; entries are written as the session user",
+              {{"role", std::string(kWriterRole)}});
+
   probe_ = std::make_unique<LedgerProbe>(ctx.metrics());
-  checkpoint_ = std::make_unique<Checkpoint>(core_, *probe_);
+  checkpoint_ = std::make_unique<Checkpoint>(core_, *probe_, ctx.database(), *role);
+  issuer_ = std::make_unique<TreeHeadIssuer>(ctx.database(), *signer_, SystemClock::instance());
+  if (auto s = issuer_->register_key(); !s) return s;
+
   for (const auto& stream : runtime::topology::streams()) {
     ctx.add_input({.durable = "ledger-" + stream.name, .stream = stream.name, .filter_subject = ""},
                   [this](const bus::Received& r) {
@@ -117,8 +188,46 @@ Status LedgerService::start(runtime::ServiceContext& ctx) {
                   });
   }
   ctx.set_checkpointed(*checkpoint_);
-  log::info("ledger consuming", {{"streams", static_cast<int64_t>(runtime::topology::streams().size())}});
+
+  // Signed tree heads: one when the log has grown, every interval.
+  ctx.add_worker("tree-heads", [this, interval = config_.tree_head_interval](
+                                   const std::atomic<bool>& stop) {
+    uint64_t last = UINT64_MAX;
+    auto next = std::chrono::steady_clock::now();
+    while (!stop.load()) {
+      if (std::chrono::steady_clock::now() >= next) {
+        auto head = issuer_->publish_latest();
+        if (!head) {
+          probe_->tree_head_failed();
+          log::error("ledger: cannot issue a signed tree head", {{"error", head.error().to_string()}});
+        } else if (head->tree_size != last) {
+          last = head->tree_size;
+          probe_->tree_head(head->tree_size);
+          log::info("ledger: signed tree head",
+                    {{"tree_size", static_cast<int64_t>(head->tree_size)},
+                     {"root", signing::to_hex(to_bytes(head->root))},
+                     {"timestamp_ns", head->timestamp_ns},
+                     {"key_id", head->key_id},
+                     {"signature", signing::to_hex(head->signature)}});
+        }
+        next = std::chrono::steady_clock::now() + interval;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+
+  grpc_service_ = std::make_unique<AuditGrpcService>(ctx.database(), *issuer_);
+  auto server = rpc::GrpcServer::start(config_.grpc_address, {grpc_service_.get()});
+  if (!server) return std::unexpected(server.error());
+  server_ = std::move(*server);
+  server_->attach(ctx, [svc = grpc_service_.get()](bool on) { svc->set_serving(on); });
+  log::info("ledger consuming", {{"streams", static_cast<int64_t>(runtime::topology::streams().size())},
+                                 {"grpc_port", static_cast<int64_t>(server_->port())}});
   return ok();
+}
+
+void LedgerService::stop() {
+  if (server_) server_->shutdown();
 }
 
 }  // namespace tp::ledger

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <charconv>
+#include <ctime>
 
 namespace tp::tradectl {
 
@@ -85,6 +86,9 @@ std::string command_name(Command command) {
     case Command::kKillSwitch: return "killswitch";
     case Command::kAuditVerify: return "audit verify";
     case Command::kSummary: return "summary";
+    case Command::kAuditProve: return "audit prove";
+    case Command::kAuditConsistency: return "audit consistency";
+    case Command::kAuditEntries: return "audit entries";
   }
   return "help";
 }
@@ -111,12 +115,45 @@ std::string usage(const std::string& topic) {
            "  --nats      broker URL(s), comma-separated; default: $TP_NATS__URLS or " +
            std::string(kDefaultNats) + "\n"
            "  --operator  who flips it; default: $USER\n";
-  if (topic == "audit" || topic == "audit verify")
-    return "usage: tradectl audit verify [--db CONN] [--from N] [--to M]\n"
-           "  Recompute the ledger's hash chain over entries N..M (default: all) and print\n"
-           "  OK or the first broken entry and why. Exit 1 if the chain is broken.\n"
-           "  --db      libpq connection string; default: $TP_DB or\n"
-           "            \"" + std::string(kDefaultDb) + "\"\n";
+  if (topic == "audit verify")
+    return "usage: tradectl audit verify [--db CONN] [--from N] [--to M] [--public-key FILE]\n"
+           "  Recompute the ledger's hash chain and Merkle tree over entries N..M (default:\n"
+           "  all), compare them with the stored tree nodes and every signed tree head, and\n"
+           "  print OK or the first broken entry and why. Exit 1 if anything is broken.\n"
+           "  --db          libpq connection string; default: $TP_DB or\n"
+           "                \"" + std::string(kDefaultDb) + "\"\n"
+           "  --public-key  the ledger's tree-head public key (PEM or hex), pinned out of\n"
+           "                band; default: $TP_LEDGER_PUBLIC_KEY, else the keys recorded in\n"
+           "                the database (which a database attacker could replace)\n";
+  if (topic == "audit prove")
+    return "usage: tradectl audit prove --entry N [--size S] [--ledger HOST:PORT] [--public-key FILE]\n"
+           "  Fetch entry N, a signed tree head (of size S, default the latest) and the\n"
+           "  inclusion proof of N from the ledger's AuditService, and verify them here:\n"
+           "  the head's Ed25519 signature, the entry's hashes, the proof against the root.\n"
+           "  --ledger      gRPC address; default: $TP_LEDGER_GRPC or " + std::string(kDefaultLedger) + "\n"
+           "  --public-key  tree-head public key file; default: $TP_LEDGER_PUBLIC_KEY (required)\n"
+           "  exit 1 if anything does not verify\n";
+  if (topic == "audit consistency")
+    return "usage: tradectl audit consistency --from SIZE1 [--to SIZE2] [--ledger HOST:PORT]\n"
+           "                                  [--public-key FILE]\n"
+           "  Fetch the signed tree heads of SIZE1 and SIZE2 (default: the latest) and the\n"
+           "  consistency proof between them, and verify here that the log of SIZE2\n"
+           "  entries extends the log of SIZE1 (RFC 6962) and both signatures.\n"
+           "  --ledger      gRPC address; default: $TP_LEDGER_GRPC or " + std::string(kDefaultLedger) + "\n"
+           "  --public-key  tree-head public key file; default: $TP_LEDGER_PUBLIC_KEY (required)\n"
+           "  exit 1 if anything does not verify\n";
+  if (topic == "audit entries")
+    return "usage: tradectl audit entries [--correlation ID] [--subject PREFIX] [--type TYPE]\n"
+           "                              [--since TIME] [--until TIME] [--from-index N]\n"
+           "                              [--limit N] [--ledger HOST:PORT]\n"
+           "  List ledger entries from the AuditService. With --correlation, the timeline of\n"
+           "  a trade (bar -> signal -> order -> fill) ordered by signed publish time;\n"
+           "  otherwise by index. TIME: ns since the epoch or 2023-03-01T00:00:00Z (UTC),\n"
+           "  on the signed publish time; --until is exclusive. --limit default 100.\n"
+           "  --ledger  gRPC address; default: $TP_LEDGER_GRPC or " + std::string(kDefaultLedger) + "\n";
+  if (topic == "audit")
+    return usage("audit verify") + usage("audit prove") + usage("audit consistency") +
+           usage("audit entries");
   if (topic == "summary")
     return "usage: tradectl summary [--db CONN] [--nats-monitor URL]\n"
            "  End-of-run report: message counts from the ledger, PnL, Sharpe and max\n"
@@ -131,10 +168,33 @@ std::string usage(const std::string& topic) {
          "  status                   health and readiness of every service\n"
          "  positions                latest positions per strategy and instrument\n"
          "  killswitch on|off        flip the kill switch (signed ctl.killswitch)\n"
-         "  audit verify             verify the ledger's hash chain\n"
+         "  audit verify             verify the ledger's hash chain, Merkle tree, tree heads\n"
+         "  audit prove              verify an entry's inclusion proof (gRPC, offline check)\n"
+         "  audit consistency        verify that the log extends an earlier signed head\n"
+         "  audit entries            list entries: a trade's timeline, by time, subject, type\n"
          "  summary                  end-of-run report\n"
          "  help [command]           this text, or a command's usage\n"
          "exit codes: 0 ok, 1 failure, 2 usage error\n";
+}
+
+Result<int64_t> parse_time(const std::string& text) {
+  if (!text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '-') &&
+      text.find('T') == std::string::npos) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec == std::errc() && p == text.data() + text.size()) return v;
+  }
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) == 6 &&
+      static_cast<size_t>(consumed) == text.size()) {
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000;
+  }
+  return std::unexpected(
+      usage_error("'" + text + "' is not a time (ns since the epoch or 2023-03-01T00:00:00Z)"));
 }
 
 Result<std::vector<AdminTarget>> parse_admin_list(const std::string& text) {
@@ -176,12 +236,19 @@ Result<Options> parse_command_line(const std::vector<std::string>& args, const E
     o.engage = args[1] == "on";
     first = 2;
   } else if (cmd == "audit") {
-    if (args.size() < 2 || args[1] != "verify")
-      return std::unexpected(usage_error("audit: expected 'verify'" +
+    static const std::map<std::string, Command> kAudit = {{"verify", Command::kAuditVerify},
+                                                          {"prove", Command::kAuditProve},
+                                                          {"consistency", Command::kAuditConsistency},
+                                                          {"entries", Command::kAuditEntries}};
+    auto it = args.size() < 2 ? kAudit.end() : kAudit.find(args[1]);
+    if (it == kAudit.end())
+      return std::unexpected(usage_error("audit: expected 'verify', 'prove', 'consistency' or 'entries'" +
                                          (args.size() < 2 ? std::string() : ", got '" + args[1] + "'")));
-    o.command = Command::kAuditVerify;
-    name = "audit verify";
+    o.command = it->second;
+    name = "audit " + args[1];
     first = 2;
+    o.ledger = env_or(env, "TP_LEDGER_GRPC", kDefaultLedger);
+    o.public_key_file = env_or(env, "TP_LEDGER_PUBLIC_KEY", "");
   } else if (cmd == "summary") {
     o.command = Command::kSummary;
   } else {
@@ -192,6 +259,8 @@ Result<Options> parse_command_line(const std::vector<std::string>& args, const E
   std::vector<std::string> admin_lists;
   std::optional<std::string> nats;
   std::optional<std::string> keys;
+  bool have_from = false;
+  bool have_entry = false;
   while (!f.done()) {
     const std::string flag = f.peek();
     if (flag == "--help" || flag == "-h") {
@@ -231,14 +300,61 @@ Result<Options> parse_command_line(const std::vector<std::string>& args, const E
       auto v = f.value();
       if (!v) return std::unexpected(v.error());
       o.operator_name = *v;
-    } else if (o.command == Command::kAuditVerify && flag == "--from") {
+    } else if ((o.command == Command::kAuditVerify || o.command == Command::kAuditConsistency) &&
+               flag == "--from") {
       auto v = f.number();
       if (!v) return std::unexpected(v.error());
       o.from = *v;
-    } else if (o.command == Command::kAuditVerify && flag == "--to") {
+      have_from = true;
+    } else if ((o.command == Command::kAuditVerify || o.command == Command::kAuditConsistency) &&
+               flag == "--to") {
       auto v = f.number();
       if (!v) return std::unexpected(v.error());
       o.to = *v;
+    } else if ((o.command == Command::kAuditVerify || o.command == Command::kAuditProve ||
+                o.command == Command::kAuditConsistency) &&
+               flag == "--public-key") {
+      auto v = f.value();
+      if (!v) return std::unexpected(v.error());
+      o.public_key_file = *v;
+    } else if ((o.command == Command::kAuditProve || o.command == Command::kAuditConsistency ||
+                o.command == Command::kAuditEntries) &&
+               flag == "--ledger") {
+      auto v = f.value();
+      if (!v) return std::unexpected(v.error());
+      o.ledger = *v;
+    } else if (o.command == Command::kAuditProve && flag == "--entry") {
+      auto v = f.number();
+      if (!v) return std::unexpected(v.error());
+      o.entry = *v;
+      have_entry = true;
+    } else if (o.command == Command::kAuditProve && flag == "--size") {
+      auto v = f.number();
+      if (!v) return std::unexpected(v.error());
+      if (*v == 0) return std::unexpected(usage_error("audit prove: --size must be positive"));
+      o.size = *v;
+    } else if (o.command == Command::kAuditEntries &&
+               (flag == "--correlation" || flag == "--subject" || flag == "--type")) {
+      auto v = f.value();
+      if (!v) return std::unexpected(v.error());
+      (flag == "--correlation" ? o.correlation_id : flag == "--subject" ? o.subject_prefix
+                                                                        : o.message_type) = *v;
+    } else if (o.command == Command::kAuditEntries && (flag == "--since" || flag == "--until")) {
+      auto v = f.value();
+      if (!v) return std::unexpected(v.error());
+      auto t = parse_time(*v);
+      if (!t) return std::unexpected(usage_error("audit entries: " + flag + ": " + t.error().message));
+      (flag == "--since" ? o.since_ns : o.until_ns) = *t;
+    } else if (o.command == Command::kAuditEntries && flag == "--from-index") {
+      auto v = f.number();
+      if (!v) return std::unexpected(v.error());
+      o.from_index = *v;
+    } else if (o.command == Command::kAuditEntries && flag == "--limit") {
+      auto v = f.number();
+      if (!v) return std::unexpected(v.error());
+      if (*v == 0 || *v > 10'000)
+        return std::unexpected(usage_error("audit entries: --limit must be 1..10000"));
+      o.limit = static_cast<uint32_t>(*v);
     } else if (o.command == Command::kSummary && flag == "--nats-monitor") {
       auto v = f.value();
       if (!v) return std::unexpected(v.error());
@@ -283,6 +399,30 @@ Result<Options> parse_command_line(const std::vector<std::string>& args, const E
       if (o.to && *o.to < o.from)
         return std::unexpected(usage_error("audit verify: --to " + std::to_string(*o.to) +
                                            " is before --from " + std::to_string(o.from)));
+      break;
+    case Command::kAuditProve:
+      if (!have_entry) return std::unexpected(usage_error("audit prove: --entry N is required"));
+      if (o.size && o.entry >= *o.size)
+        return std::unexpected(usage_error("audit prove: entry " + std::to_string(o.entry) +
+                                           " is not in a tree of " + std::to_string(*o.size) +
+                                           " entries"));
+      if (o.public_key_file.empty())
+        return std::unexpected(usage_error(
+            "audit prove: no tree-head public key: pass --public-key FILE or set TP_LEDGER_PUBLIC_KEY"));
+      break;
+    case Command::kAuditConsistency:
+      if (!have_from)
+        return std::unexpected(usage_error("audit consistency: --from SIZE1 is required"));
+      if (o.to && *o.to < o.from)
+        return std::unexpected(usage_error("audit consistency: --to " + std::to_string(*o.to) +
+                                           " is before --from " + std::to_string(o.from)));
+      if (o.public_key_file.empty())
+        return std::unexpected(usage_error("audit consistency: no tree-head public key: pass "
+                                           "--public-key FILE or set TP_LEDGER_PUBLIC_KEY"));
+      break;
+    case Command::kAuditEntries:
+      if (o.since_ns && o.until_ns && *o.until_ns <= *o.since_ns)
+        return std::unexpected(usage_error("audit entries: --until must be after --since"));
       break;
     case Command::kSummary:
       if (o.nats_monitor.empty()) o.nats_monitor = env_or(env, "TP_NATS_MONITOR", "");

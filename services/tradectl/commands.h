@@ -18,6 +18,9 @@ int run_status(const Options& options, std::ostream& out, std::ostream& err);
 int run_positions(const Options& options, std::ostream& out, std::ostream& err);
 int run_killswitch(const Options& options, std::ostream& out, std::ostream& err);
 int run_audit_verify(const Options& options, std::ostream& out, std::ostream& err);
+int run_audit_prove(const Options& options, std::ostream& out, std::ostream& err);
+int run_audit_consistency(const Options& options, std::ostream& out, std::ostream& err);
+int run_audit_entries(const Options& options, std::ostream& out, std::ostream& err);
 int run_summary(const Options& options, std::ostream& out, std::ostream& err);
 
 // Dispatches on options.command (kHelp prints the usage).

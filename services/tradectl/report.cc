@@ -63,11 +63,47 @@ std::string render_audit(const AuditResult& r) {
     out += " (" + std::to_string(static_cast<int64_t>(static_cast<double>(r.checked) / r.seconds)) +
            " entries/s)";
   out += "\n";
+  if (r.tree_checked) {
+    out += "tree: " + std::to_string(r.tree_size) + " entries, root " + r.root_hex + ", " +
+           std::to_string(r.nodes_checked) + " stored nodes matched\n";
+    out += "tree heads: " + std::to_string(r.heads_checked) + " verified";
+    if (r.latest_head_size) out += " (latest size " + std::to_string(*r.latest_head_size) + ")";
+    out += r.key_pinned ? ", signatures checked with the pinned public key\n"
+                        : ", signatures checked with the keys recorded in the database (pass "
+                          "--public-key to pin one)\n";
+  }
+  for (const auto& note : r.notes) out += "note: " + note + "\n";
   if (r.broken_index)
     out += "BROKEN at index " + std::to_string(*r.broken_index) + ": " + r.broken_reason + "\n";
   else
     out += "OK\n";
   return out;
+}
+
+std::string format_time_ms(int64_t unix_ns) {
+  const int64_t ms = unix_ns >= 0 ? (unix_ns / 1'000'000) % 1000 : 0;
+  std::string base = format_time(unix_ns);  // "...:SSZ"
+  if (!base.empty() && base.back() == 'Z') base.pop_back();
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms));
+  return base + frac;
+}
+
+std::string render_entries(const std::vector<EntryRow>& rows) {
+  if (rows.empty()) return "no entries\n";
+  Table t({{"index", Table::kRight},
+           {"published (UTC)"},
+           {"stream"},
+           {"seq", Table::kRight},
+           {"type"},
+           {"subject"},
+           {"producer"},
+           {"correlation"}});
+  for (const auto& r : rows)
+    t.add_row({std::to_string(r.index), format_time_ms(r.published_ns), r.stream,
+               std::to_string(r.stream_sequence), r.message_type, r.subject, r.producer,
+               r.correlation_id});
+  return t.render() + std::to_string(rows.size()) + (rows.size() == 1 ? " entry\n" : " entries\n");
 }
 
 std::string quality_label(uint32_t flags) {

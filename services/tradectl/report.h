@@ -42,11 +42,40 @@ struct AuditResult {
   double seconds = 0;
   std::optional<uint64_t> broken_index;
   std::string broken_reason;
+  // The Merkle tree and signed tree heads (audit verify).
+  bool tree_checked = false;
+  uint64_t tree_size = 0;
+  std::string root_hex;
+  uint64_t nodes_checked = 0;
+  uint64_t heads_checked = 0;
+  std::optional<uint64_t> latest_head_size;
+  bool key_pinned = false;
+  std::vector<std::string> notes;
 };
 
-// "checked 1200 entries (0..1199) in 0.012 s (100000 entries/s)\nOK\n" or
-// "...\nBROKEN at index 7: hash mismatch at index 7: ...\n".
+// "checked 1200 entries (0..1199) in 0.012 s (100000 entries/s)\n"
+// ["tree: ...\ntree heads: ...\n"] ["note: ...\n"...] "OK\n" or
+// "BROKEN at index 7: hash mismatch at index 7: ...\n".
 std::string render_audit(const AuditResult& result);
+
+// One ledger entry as `audit entries` lists it.
+struct EntryRow {
+  uint64_t index = 0;
+  int64_t published_ns = 0;
+  std::string stream;
+  uint64_t stream_sequence = 0;
+  std::string message_type;
+  std::string subject;
+  std::string producer;
+  std::string correlation_id;
+};
+
+// A table (index, published (UTC, ms), stream, seq, type, subject,
+// producer, correlation) and "N entries\n"; "no entries\n" when empty.
+std::string render_entries(const std::vector<EntryRow>& rows);
+
+// "2023-03-01T00:00:00.123Z" for a Unix time in ns (UTC, milliseconds).
+std::string format_time_ms(int64_t unix_ns);
 
 struct InstrumentPerformance {
   std::string instrument;  // "venue/symbol"

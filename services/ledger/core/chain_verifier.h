@@ -18,16 +18,31 @@
 //                             "stream sequence out of order at index N: (MD, 5) after (MD, 7) at index K"
 // Hashes are printed as lowercase hex.
 //
+// The verifier also rebuilds the Merkle tree (docs/ledger.md, "Merkle
+// tree") over every entry that verified: tree() is the compact range of
+// entries [0, next_index()), seeded with the tree of the entries before
+// first_index for a partial verification. With collect_nodes(true), the
+// perfect subtrees completed by the last check()/check_all() call are kept
+// in completed_nodes() so the caller can compare them with stored ones.
+//
+// check_all() computes the per-entry hashes (payload digest, entry hash,
+// leaf hash; each depends only on the row) in blocks on `threads` threads
+// while the calling thread runs the sequential checks of every block as
+// soon as it is hashed; the result is identical to check() row by row.
+//
 // Thread safety: none; one verifier per verification.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/core/entry.h"
+#include "ledger/core/merkle.h"
 
 namespace tp::ledger {
 
@@ -41,12 +56,22 @@ class ChainVerifier {
   // Verifies entries from `first_index`, whose previous_hash must equal
   // `expected_previous_hash` (the zero hash for index 0; the stored
   // entry_hash of first_index - 1 for a partial verification).
+  // `tree` is the Merkle tree of entries [0, first_index); a tree of another
+  // size disables the tree (tree_enabled() false).
   explicit ChainVerifier(uint64_t first_index = 0,
-                         std::string expected_previous_hash = zero_hash());
+                         std::string expected_previous_hash = zero_hash(),
+                         CompactRange tree = {});
 
   // Verifies the next row. Returns false once the chain is broken (this row
   // or an earlier one); later rows are ignored.
   bool check(const Entry& row);
+  // Verifies rows in order, hashing on `threads` threads (>= 1).
+  bool check_all(std::span<const Entry> rows, unsigned threads = 1);
+
+  void collect_nodes(bool on) { collect_ = on; }
+  const std::vector<TreeNode>& completed_nodes() const { return completed_; }
+  bool tree_enabled() const { return tree_enabled_; }
+  const CompactRange& tree() const { return tree_; }
 
   // Records that the rows ended although entry `expected_end` (exclusive)
   // was expected, e.g. the chain head of the ledger's checkpoint.
@@ -59,6 +84,12 @@ class ChainVerifier {
 
  private:
   bool fail(uint64_t index, std::string reason);
+  struct RowHashes {
+    Digest payload;
+    Digest entry;
+    Digest leaf;
+  };
+  bool check_hashed(const Entry& row, const RowHashes& h);
 
   struct StreamPosition {
     uint64_t sequence = 0;
@@ -71,6 +102,11 @@ class ChainVerifier {
   std::optional<ChainBreak> broken_;
   std::map<std::string, StreamPosition, std::less<>> streams_;
   std::string scratch_;
+  CompactRange tree_;
+  bool tree_enabled_ = true;
+  bool collect_ = false;
+  std::vector<TreeNode> completed_;
+  std::vector<RowHashes> hashes_;
 };
 
 }  // namespace tp::ledger

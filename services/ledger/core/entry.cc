@@ -1,3 +1,6 @@
+// The low-level SHA-256 API is deprecated in OpenSSL 3 but is the fast path
+// for millions of small inputs (see entry.h).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "ledger/core/entry.h"
 
 #include <openssl/sha.h>
@@ -32,12 +35,24 @@ const std::string& zero_hash() {
   return kZero;
 }
 
+void sha256_into(std::string_view data, unsigned char* out) {
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(out, &ctx);
+}
+
+void sha256_into2(std::string_view a, std::string_view b, unsigned char* out) {
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, a.data(), a.size());
+  SHA256_Update(&ctx, b.data(), b.size());
+  SHA256_Final(out, &ctx);
+}
+
 std::string sha256(std::string_view data) {
   std::string out(kHashSize, '\0');
-  // The one-shot SHA256() avoids EVP context allocation per call, which
-  // matters when verifying millions of entries.
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
+  sha256_into(data, reinterpret_cast<unsigned char*>(out.data()));
   return out;
 }
 
@@ -68,6 +83,14 @@ std::string entry_hash(const Entry& entry, std::string& scratch) {
   scratch.clear();
   append_canonical(entry, scratch);
   return sha256(scratch);
+}
+
+void entry_and_leaf_hash(const Entry& entry, std::string& scratch, unsigned char* entry_out,
+                         unsigned char* leaf_out) {
+  scratch.clear();
+  append_canonical(entry, scratch);
+  sha256_into(scratch, entry_out);
+  sha256_into2(std::string_view("\0", 1), scratch, leaf_out);
 }
 
 std::string entry_hash(const Entry& entry) {

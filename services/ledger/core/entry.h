@@ -27,6 +27,11 @@ const std::string& zero_hash();
 
 // Raw 32-byte SHA-256 (OpenSSL).
 std::string sha256(std::string_view data);
+// The same into a 32-byte buffer. OpenSSL's low-level SHA256_Init/Update/
+// Final: OpenSSL 3's one-shot SHA256() fetches the algorithm on every call
+// and is ~7x slower on small inputs.
+void sha256_into(std::string_view data, unsigned char* out);
+void sha256_into2(std::string_view a, std::string_view b, unsigned char* out);  // SHA-256(a || b)
 
 struct Entry {
   uint64_t index = 0;
@@ -60,5 +65,11 @@ std::string canonical_encoding(const Entry& entry);
 // buffer.
 std::string entry_hash(const Entry& entry);
 std::string entry_hash(const Entry& entry, std::string& scratch);
+
+// Both hashes of an entry from one encoding: entry_hash = SHA-256(encoding)
+// and the Merkle leaf hash SHA-256(0x00 || encoding) (docs/ledger.md).
+// Raw 32-byte outputs; `scratch` is a reusable buffer.
+void entry_and_leaf_hash(const Entry& entry, std::string& scratch, unsigned char* entry_out,
+                         unsigned char* leaf_out);
 
 }  // namespace tp::ledger

@@ -24,6 +24,7 @@ AppendResult LedgerCore::append(const Message& m) {
     // The previous batch's checkpoint committed (otherwise the runtime
     // would have called discard_unwritten()): its entries are stored.
     unwritten_.clear();
+    unwritten_nodes_.clear();
     written_ = false;
   }
   auto it = last_sequence_.find(m.stream);
@@ -45,7 +46,11 @@ AppendResult LedgerCore::append(const Message& m) {
   e.received_ns = m.received_ns;
   e.correlation_id = std::string(m.correlation_id);
   e.previous_hash = last_hash_;
-  e.entry_hash = entry_hash(e);
+  Digest entry{};
+  Digest leaf{};
+  entry_and_leaf_hash(e, scratch_, entry.data(), leaf.data());
+  e.entry_hash = to_bytes(entry);
+  tree_.append(leaf, &unwritten_nodes_);
 
   last_hash_ = e.entry_hash;
   ++next_index_;
@@ -65,7 +70,18 @@ bool LedgerCore::mark_written() {
 
 void LedgerCore::discard_unwritten() {
   unwritten_.clear();
+  unwritten_nodes_.clear();
   written_ = false;
+}
+
+Status LedgerCore::set_tree(CompactRange tree) {
+  if (tree.size() != next_index_)
+    return make_error(ErrorCode::kDataLoss, "ledger tree: the rebuilt tree has " +
+                                                std::to_string(tree.size()) + " leaves, the chain " +
+                                                std::to_string(next_index_) + " entries");
+  tree_ = std::move(tree);
+  needs_tree_ = false;
+  return ok();
 }
 
 std::string LedgerCore::snapshot() const {
@@ -75,6 +91,9 @@ std::string LedgerCore::snapshot() const {
   nlohmann::json seq = nlohmann::json::object();
   for (const auto& [stream, s] : last_sequence_) seq[stream] = s;
   j["last_sequence"] = std::move(seq);
+  nlohmann::json tree = nlohmann::json::array();
+  for (const auto& h : tree_.hashes()) tree.push_back(signing::to_hex(to_bytes(h)));
+  j["tree"] = std::move(tree);
   return j.dump();
 }
 
@@ -99,7 +118,28 @@ Status LedgerCore::restore(std::string_view snapshot) {
   const auto next = j["next_index"].get<uint64_t>();
   if (next == 0 && *hash != zero_hash())
     return snapshot_error("an empty chain must have the zero last_hash");
+  CompactRange tree;
+  bool needs_tree = false;
+  if (j.contains("tree")) {
+    if (!j["tree"].is_array()) return snapshot_error("tree must be an array of hashes");
+    std::vector<Digest> hashes;
+    for (const auto& h : j["tree"]) {
+      if (!h.is_string()) return snapshot_error("tree hashes must be 64 hex characters");
+      auto bytes = signing::from_hex(h.get<std::string>());
+      if (!bytes) return snapshot_error("tree hashes must be 64 hex characters");
+      auto d = to_digest(*bytes);
+      if (!d) return snapshot_error("tree hashes must be 64 hex characters");
+      hashes.push_back(*d);
+    }
+    auto range = CompactRange::create(next, std::move(hashes));
+    if (!range) return snapshot_error(range.error().message);
+    tree = std::move(*range);
+  } else {
+    needs_tree = next > 0;  // written before the Merkle tree: rebuild it
+  }
   next_index_ = next;
+  tree_ = std::move(tree);
+  needs_tree_ = needs_tree;
   last_hash_ = std::move(*hash);
   last_sequence_ = std::move(sequences);
   discard_unwritten();

@@ -20,6 +20,11 @@
 // drops them. discard_unwritten() (batch abandoned) drops them too; the
 // runtime then restores the last checkpoint.
 //
+// Merkle tree: the core also keeps the tree's compact range (the roots of
+// its perfect subtrees, docs/ledger.md "Merkle tree") and queues, with the
+// entries, every perfect subtree an append completes (level 0 = the leaf
+// hash), for the shell to store in ledger_tree_nodes in the same transaction.
+//
 // No I/O, no clock: every field comes from the message. Thread safety: none;
 // the runtime serialises batches.
 #pragma once
@@ -31,6 +36,7 @@
 #include <vector>
 
 #include "ledger/core/entry.h"
+#include "ledger/core/merkle.h"
 #include "tp/core/error.h"
 
 namespace tp::ledger {
@@ -63,6 +69,15 @@ class LedgerCore {
 
   // Entries appended in the current batch, in index order.
   const std::vector<Entry>& unwritten() const { return unwritten_; }
+  // Tree nodes completed by those entries.
+  const std::vector<TreeNode>& unwritten_nodes() const { return unwritten_nodes_; }
+  // The Merkle tree over every entry appended (size == next_index()).
+  const CompactRange& tree() const { return tree_; }
+  // A checkpoint written before the Merkle tree existed has no compact
+  // range: the shell rebuilds it from the stored entries (backfill) and
+  // hands it over with set_tree() before the first append.
+  bool needs_tree() const { return needs_tree_; }
+  [[nodiscard]] Status set_tree(CompactRange tree);
   // Records that unwritten() went into the checkpoint transaction. Returns
   // true the first time for a batch (so metrics count each entry once).
   bool mark_written();
@@ -70,7 +85,8 @@ class LedgerCore {
   // chain head from the last checkpoint).
   void discard_unwritten();
 
-  // JSON: {"last_hash":"<hex>","last_sequence":{"MD":7,...},"next_index":N}.
+  // JSON: {"last_hash":"<hex>","last_sequence":{"MD":7,...},"next_index":N,
+  //        "tree":["<hex>",...]} (tree: the compact range, largest subtree first).
   std::string snapshot() const;
   // Replaces the state; unwritten entries are dropped. Errors name the
   // offending field, e.g. "ledger snapshot: last_hash must be 64 hex characters".
@@ -81,7 +97,11 @@ class LedgerCore {
   std::string last_hash_ = zero_hash();
   std::map<std::string, uint64_t, std::less<>> last_sequence_;
   std::vector<Entry> unwritten_;
+  std::vector<TreeNode> unwritten_nodes_;
+  CompactRange tree_;
+  bool needs_tree_ = false;
   bool written_ = false;
+  std::string scratch_;
 };
 
 }  // namespace tp::ledger

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <thread>
 
 #include "test_entries.h"
 #include "tp/signing/hmac.h"
@@ -177,13 +178,53 @@ TEST(ChainVerifier, StopsAtTheFirstBreak) {
   EXPECT_EQ(v.checked(), 2u);
 }
 
+TEST(ChainVerifier, RebuildsTheMerkleTreeOfTheCore) {
+  LedgerCore core;
+  std::vector<Entry> rows;
+  for (uint64_t s = 1; s <= 40; ++s) {
+    (void)core.append({.stream = "MD", .stream_sequence = s, .subject = "s", .message_id = "m",
+                       .producer = "p", .message_type = "t", .key_id = "k", .payload = "x",
+                       .published_ns = 1, .received_ns = 2, .correlation_id = ""});
+  }
+  rows = core.unwritten();
+  ChainVerifier whole;
+  whole.collect_nodes(true);
+  ASSERT_TRUE(whole.check_all(rows, 2));
+  EXPECT_EQ(whole.tree(), core.tree());
+  EXPECT_EQ(whole.completed_nodes(), core.unwritten_nodes());
+
+  // From the middle, seeded with the tree of the prefix.
+  ChainVerifier prefix;
+  for (size_t i = 0; i < 17; ++i) ASSERT_TRUE(prefix.check(rows[i]));
+  ChainVerifier rest(17, rows[16].entry_hash, prefix.tree());
+  ASSERT_TRUE(rest.check_all(std::span(rows).subspan(17), 1));
+  EXPECT_TRUE(rest.tree_enabled());
+  EXPECT_EQ(rest.tree().root(), core.tree().root());
+  ChainVerifier untreed(17, rows[16].entry_hash);
+  EXPECT_FALSE(untreed.tree_enabled());
+}
+
+TEST(ChainVerifier, ParallelHashingFindsTheSameFirstBreak) {
+  auto rows = testdata::build_chain(3000);
+  rows[2100].subject += "x";
+  rows[2500].payload += "y";
+  ChainVerifier serial, parallel;
+  for (const auto& r : rows)
+    if (!serial.check(r)) break;
+  EXPECT_FALSE(parallel.check_all(rows, 2));
+  ASSERT_TRUE(parallel.broken());
+  EXPECT_EQ(parallel.broken()->index, 2100u);
+  EXPECT_EQ(parallel.broken()->reason, serial.broken()->reason);
+  EXPECT_EQ(parallel.tree(), serial.tree());
+}
+
 // Throughput of the pure verifier on small entries; printed, not asserted
 // (shared CI machines). The target is >= 1M entries/s.
 TEST(ChainVerifier, Throughput) {
-  const auto chain = testdata::build_chain(200'000);
+  const auto chain = testdata::build_chain(100'000);
   const auto start = std::chrono::steady_clock::now();
   ChainVerifier v;
-  for (const auto& r : chain) v.check(r);
+  v.check_all(chain, std::max(1u, std::thread::hardware_concurrency()));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_FALSE(v.broken());

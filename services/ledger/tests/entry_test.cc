@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ledger/core/merkle.h"
 #include "test_entries.h"
 #include "tp/signing/hmac.h"
 
@@ -41,6 +42,24 @@ TEST(EntryHash, MatchesIndependentlyComputedVector) {
 
 // Length prefixes make field boundaries unambiguous: moving a character from
 // one field to the next changes the hash.
+// docs/ledger.md, "Merkle tree": the leaves of the two vector entries and
+// the root of the tree of both, computed independently with python3 hashlib.
+TEST(EntryHash, MerkleLeafVectors) {
+  const Entry e0 = testdata::vector_entry_0();
+  const Entry e1 = testdata::vector_entry_1(e0.entry_hash);
+  const Digest l0 = leaf_hash(canonical_encoding(e0));
+  const Digest l1 = leaf_hash(canonical_encoding(e1));
+  EXPECT_EQ(signing::to_hex(to_bytes(l0)), "067628b5aab4f54901c9546aa5259f38d33d8bb71495ba40a396e98bfbce13f1");
+  EXPECT_EQ(signing::to_hex(to_bytes(l1)), "2a4289cb80dc25c1fba83a33aaa19946ff5f18eba80e200e104718137c0899fe");
+  EXPECT_EQ(signing::to_hex(to_bytes(node_hash(l0, l1))),
+            "902623a5ece976fce4d7da4b69a2e270c26ab6f44d37e6d4ea23fadb0cad230d");
+  std::string scratch;
+  Digest entry{}, leaf{};
+  entry_and_leaf_hash(e1, scratch, entry.data(), leaf.data());
+  EXPECT_EQ(to_bytes(entry), e1.entry_hash);
+  EXPECT_EQ(leaf, l1);
+}
+
 TEST(EntryHash, FieldBoundariesAreUnambiguous) {
   Entry a = testdata::vector_entry_0();
   Entry c = a;  // "ingester" + "trading.v1.Bar" == "ingeste" + "rtrading.v1.Bar"

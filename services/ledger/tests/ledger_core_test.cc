@@ -129,10 +129,54 @@ TEST(LedgerCore, SnapshotFormat) {
   LedgerCore core;
   EXPECT_EQ(core.snapshot(),
             R"({"last_hash":"0000000000000000000000000000000000000000000000000000000000000000",)"
-            R"("last_sequence":{},"next_index":0})");
+            R"("last_sequence":{},"next_index":0,"tree":[]})");
   (void)core.append(message("MD", 7));
+  const std::string leaf = signing::to_hex(to_bytes(leaf_hash(canonical_encoding(core.unwritten()[0]))));
   EXPECT_EQ(core.snapshot(), R"({"last_hash":")" + signing::to_hex(core.last_hash()) +
-                                 R"(","last_sequence":{"MD":7},"next_index":1})");
+                                 R"(","last_sequence":{"MD":7},"next_index":1,"tree":[")" + leaf +
+                                 R"("]})");
+}
+
+// The core's Merkle tree: the leaf of every entry, the completed subtrees
+// queued with the batch, the compact range checkpointed.
+TEST(LedgerCore, BuildsTheMerkleTreeWithTheChain) {
+  LedgerCore core;
+  CompactRange expected;
+  std::vector<TreeNode> expected_nodes;
+  for (uint64_t s = 1; s <= 11; ++s) {
+    (void)core.append(message("MD", s, "p" + std::to_string(s)));
+    expected.append(leaf_hash(canonical_encoding(core.unwritten().back())), &expected_nodes);
+  }
+  EXPECT_EQ(core.tree(), expected);
+  EXPECT_EQ(core.tree().size(), 11u);
+  EXPECT_EQ(core.unwritten_nodes(), expected_nodes);
+  EXPECT_EQ(core.unwritten_nodes().size(), 2u * 11 - 3);  // 2n - popcount(n)
+  core.mark_written();
+  (void)core.append(message("MD", 12));
+  EXPECT_EQ(core.unwritten().size(), 1u);
+  // Entry 11 completes (0,11), (1,5), (2,2).
+  EXPECT_EQ(core.unwritten_nodes().size(), 3u);
+  EXPECT_EQ(core.unwritten_nodes()[2].level, 2u);
+  EXPECT_EQ(core.unwritten_nodes()[2].index, 2u);
+
+  LedgerCore restored;
+  ASSERT_TRUE(restored.restore(core.snapshot()));
+  EXPECT_EQ(restored.tree(), core.tree());
+  EXPECT_FALSE(restored.needs_tree());
+}
+
+TEST(LedgerCore, ACheckpointWithoutTreeAsksForABackfill) {
+  LedgerCore core;
+  const std::string h(64, 'a');
+  ASSERT_TRUE(core.restore(R"({"next_index":2,"last_hash":")" + h + R"(","last_sequence":{"MD":3}})"));
+  EXPECT_TRUE(core.needs_tree());
+  EXPECT_FALSE(core.set_tree(CompactRange{}));
+  CompactRange two;
+  two.append(leaf_hash("a"));
+  two.append(leaf_hash("b"));
+  ASSERT_TRUE(core.set_tree(two));
+  EXPECT_FALSE(core.needs_tree());
+  EXPECT_EQ(core.tree(), two);
 }
 
 TEST(LedgerCore, RestoreRejectsBadSnapshotsWithExactMessages) {
@@ -152,6 +196,10 @@ TEST(LedgerCore, RestoreRejectsBadSnapshotsWithExactMessages) {
             "ledger snapshot: last_sequence.MD must be an unsigned integer");
   EXPECT_EQ(err(R"({"next_index":0,"last_hash":")" + h + R"(","last_sequence":{}})"),
             "ledger snapshot: an empty chain must have the zero last_hash");
+  EXPECT_EQ(err(R"({"next_index":1,"last_hash":")" + h + R"(","last_sequence":{},"tree":[]})"),
+            "ledger snapshot: a tree of 1 leaves has 1 perfect subtrees, got 0 hashes");
+  EXPECT_EQ(err(R"({"next_index":1,"last_hash":")" + h + R"(","last_sequence":{},"tree":["x"]})"),
+            "ledger snapshot: tree hashes must be 64 hex characters");
   EXPECT_EQ(err(R"({"next_index":1,"last_hash":")" + h + R"(","last_sequence":{"MD":3}})"), "ok");
   EXPECT_EQ(core.next_index(), 1u);
   EXPECT_EQ(core.last_sequence("MD"), 3u);

@@ -89,6 +89,59 @@ TEST(Cli, KillSwitch) {
             "killswitch: --scope is empty");
 }
 
+TEST(Cli, AuditProveConsistencyAndEntries) {
+  const Environment env = {{"TP_LEDGER_PUBLIC_KEY", "/k.pub"}, {"TP_LEDGER_GRPC", "h:1"}};
+  auto o = parse({"audit", "prove", "--entry", "42", "--size", "100"}, env);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->command, Command::kAuditProve);
+  EXPECT_EQ(o->entry, 42u);
+  EXPECT_EQ(o->size, 100u);
+  EXPECT_EQ(o->public_key_file, "/k.pub");
+  EXPECT_EQ(o->ledger, "h:1");
+  o = parse({"audit", "prove", "--entry", "1", "--public-key", "/p", "--ledger", "x:2"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->public_key_file, "/p");
+  EXPECT_EQ(o->ledger, "x:2");
+  EXPECT_EQ(parse({"audit", "prove", "--entry", "1", "--public-key", "/p"})->ledger, kDefaultLedger);
+  EXPECT_EQ(error_of({"audit", "prove"}, env), "audit prove: --entry N is required");
+  EXPECT_EQ(error_of({"audit", "prove", "--entry", "5"}),
+            "audit prove: no tree-head public key: pass --public-key FILE or set TP_LEDGER_PUBLIC_KEY");
+  EXPECT_EQ(error_of({"audit", "prove", "--entry", "5", "--size", "5"}, env),
+            "audit prove: entry 5 is not in a tree of 5 entries");
+  EXPECT_EQ(error_of({"audit", "prove", "--entry", "5", "--from", "1"}, env),
+            "audit prove: unknown option '--from'");
+
+  o = parse({"audit", "consistency", "--from", "10", "--to", "20"}, env);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->command, Command::kAuditConsistency);
+  EXPECT_EQ(o->from, 10u);
+  EXPECT_EQ(o->to, 20u);
+  EXPECT_EQ(error_of({"audit", "consistency"}, env), "audit consistency: --from SIZE1 is required");
+  EXPECT_EQ(error_of({"audit", "consistency", "--from", "9", "--to", "8"}, env),
+            "audit consistency: --to 8 is before --from 9");
+
+  o = parse({"audit", "entries", "--correlation", "bar:1", "--subject", "md.", "--type", "T",
+             "--since", "2023-03-01T00:00:00Z", "--until", "1677628860000000000", "--limit", "5",
+             "--from-index", "3"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->command, Command::kAuditEntries);
+  EXPECT_EQ(o->correlation_id, "bar:1");
+  EXPECT_EQ(o->subject_prefix, "md.");
+  EXPECT_EQ(o->message_type, "T");
+  EXPECT_EQ(o->since_ns, 1677628800'000'000'000);
+  EXPECT_EQ(o->until_ns, 1677628860'000'000'000);
+  EXPECT_EQ(o->limit, 5u);
+  EXPECT_EQ(o->from_index, 3u);
+  EXPECT_EQ(error_of({"audit", "entries", "--since", "yesterday"}),
+            "audit entries: --since: 'yesterday' is not a time (ns since the epoch or "
+            "2023-03-01T00:00:00Z)");
+  EXPECT_EQ(error_of({"audit", "entries", "--limit", "0"}), "audit entries: --limit must be 1..10000");
+  EXPECT_EQ(error_of({"audit", "entries", "--since", "10", "--until", "10"}),
+            "audit entries: --until must be after --since");
+  EXPECT_NE(usage("audit").find("usage: tradectl audit prove --entry N"), std::string::npos);
+  EXPECT_NE(usage("audit consistency").find("--from SIZE1"), std::string::npos);
+}
+
 TEST(Cli, AuditVerify) {
   auto o = parse({"audit", "verify", "--from", "10", "--to", "20", "--db", "host=x"});
   ASSERT_TRUE(o) << o.error().message;
@@ -96,8 +149,9 @@ TEST(Cli, AuditVerify) {
   EXPECT_EQ(o->from, 10u);
   EXPECT_EQ(o->to, 20u);
   EXPECT_EQ(o->db, "host=x");
-  EXPECT_EQ(error_of({"audit"}), "audit: expected 'verify'");
-  EXPECT_EQ(error_of({"audit", "check"}), "audit: expected 'verify', got 'check'");
+  EXPECT_EQ(error_of({"audit"}), "audit: expected 'verify', 'prove', 'consistency' or 'entries'");
+  EXPECT_EQ(error_of({"audit", "check"}),
+            "audit: expected 'verify', 'prove', 'consistency' or 'entries', got 'check'");
   EXPECT_EQ(error_of({"audit", "verify", "--from", "x"}),
             "audit verify: --from needs a non-negative integer, got 'x'");
   EXPECT_EQ(error_of({"audit", "verify", "--to", "-1"}),

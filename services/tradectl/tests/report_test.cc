@@ -42,6 +42,24 @@ TEST(Report, Audit) {
             "BROKEN at index 13: index gap at 13: entry 13 is missing (next entry is 14)\n");
   EXPECT_EQ(render_audit({.from = 0, .checked = 0, .seconds = 0}),
             "checked 0 entries in 0.000 s\nOK\n");
+  EXPECT_EQ(render_audit({.from = 0, .checked = 4, .seconds = 0, .tree_checked = true, .tree_size = 4,
+                          .root_hex = "ab", .nodes_checked = 7, .heads_checked = 1,
+                          .latest_head_size = 4, .key_pinned = true, .notes = {"n1"}}),
+            "checked 4 entries (0..3) in 0.000 s\n"
+            "tree: 4 entries, root ab, 7 stored nodes matched\n"
+            "tree heads: 1 verified (latest size 4), signatures checked with the pinned public key\n"
+            "note: n1\nOK\n");
+}
+
+TEST(Report, Entries) {
+  EXPECT_EQ(render_entries({}), "no entries\n");
+  EXPECT_EQ(render_entries({{.index = 7, .published_ns = 1677628800'123'456'789, .stream = "MD",
+                             .stream_sequence = 3, .message_type = "trading.v1.Bar",
+                             .subject = "md.bar", .producer = "ingester", .correlation_id = "bar:1"}}),
+            "index  published (UTC)           stream  seq  type            subject  producer  correlation\n"
+            "-----  ------------------------  ------  ---  --------------  -------  --------  -----------\n"
+            "    7  2023-03-01T00:00:00.123Z  MD        3  trading.v1.Bar  md.bar   ingester  bar:1\n"
+            "1 entry\n");
 }
 
 TEST(Report, QualityLabels) {

@@ -6,7 +6,11 @@
 #include <pqxx/pqxx>
 #include <sstream>
 
+#include <grpcpp/grpcpp.h>
+
+#include "audit_grpc.h"
 #include "commands.h"
+#include "tree_heads.h"
 #include "ledger/core/ledger_core.h"
 #include "ledger/store/ledger_table.h"
 #include "tp/bus/jetstream_transport.h"
@@ -15,6 +19,7 @@
 #include "tp/observability/admin_server.h"
 #include "tp/runtime/checkpoint.h"
 #include "tp/runtime/topology.h"
+#include "tp/signing/hmac.h"
 #include "tp/signing/key_ring.h"
 #include "tp/signing/signer.h"
 #include "tp/testing/child_process.h"
@@ -99,8 +104,9 @@ class TradectlDbTest : public ::testing::Test {
     dl.set_reason("bad_signature");
     append(core, "DLQ", ++dlq, "trading.v1.DeadLetter", dl);
     const auto entries = core.unwritten();
+    const auto nodes = core.unwritten_nodes();
     ASSERT_TRUE(db_->transact([&](pqxx::work& tx) -> Status {
-      if (auto s = ledger::write_entries(tx, entries); !s) return s;
+      if (auto s = ledger::write_batch(tx, entries, nodes); !s) return s;
       const std::string snap = core.snapshot();
       tx.exec_params("INSERT INTO tp_checkpoints (service, snapshot, applied) VALUES "
                      "('ledger', $1, '{}')",
@@ -197,7 +203,8 @@ TEST_F(TradectlDbTest, AuditVerifyOkAndBroken) {
     trading::v1::Bar bar;
     for (uint64_t seq = 1; seq <= 10; ++seq) append(core, "MD", seq, "trading.v1.Bar", bar);
     const auto entries = core.unwritten();
-    ASSERT_TRUE((*db)->transact([&](pqxx::work& tx) { return ledger::write_entries(tx, entries); }));
+    const auto nodes = core.unwritten_nodes();
+    ASSERT_TRUE((*db)->transact([&](pqxx::work& tx) { return ledger::write_batch(tx, entries, nodes); }));
     ASSERT_TRUE((*db)->execute("DROP TRIGGER ledger_entries_append_only ON ledger_entries;"
                                "UPDATE ledger_entries SET producer = 'mallory' WHERE index = 7"));
   }
@@ -210,6 +217,94 @@ TEST_F(TradectlDbTest, AuditVerifyOkAndBroken) {
   EXPECT_EQ(summary.code, kExitFailure);
   EXPECT_NE(summary.out.find("chain: BROKEN at index 7: hash mismatch at index 7"),
             std::string::npos);
+}
+
+// prove, consistency and entries against an AuditService served in-process
+// over the same database (the ledger binary's own gRPC is covered by
+// ledger_service_test), and verify with a pinned key.
+TEST_F(TradectlDbTest, AuditProveConsistencyAndEntriesOverGrpc) {
+  auto dir = testing::TempDir::create("tp-tradectl-audit-");
+  ASSERT_TRUE(dir);
+  auto signer = ledger::TreeHeadSigner::from_seed(std::string(32, '\x11'));
+  ASSERT_TRUE(signer);
+  const std::string key_file = dir->path() + "/ledger-tree-head.pem.pub";
+  ASSERT_TRUE(testing::write_file(key_file, ledger::public_key_pem(signer->public_key())));
+  auto other = ledger::TreeHeadSigner::from_seed(std::string(32, '\x12'));
+  const std::string other_file = dir->path() + "/other.pub";
+  ASSERT_TRUE(testing::write_file(other_file, signing::to_hex(other->public_key())));
+
+  ledger::TreeHeadIssuer issuer(*db_, *signer, SystemClock::instance());
+  ASSERT_TRUE(issuer.register_key());
+  ASSERT_TRUE(issuer.head_at(5));
+  ASSERT_TRUE(issuer.publish_latest());
+  ledger::AuditGrpcService service(*db_, issuer);
+  service.set_serving(true);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  ASSERT_TRUE(server);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+
+  auto prove = run_with({.command = Command::kAuditProve, .public_key_file = key_file,
+                         .ledger = address, .entry = 3});
+  EXPECT_EQ(prove.code, kExitOk) << prove.err << prove.out;
+  EXPECT_NE(prove.out.find("tree head: size 12, root "), std::string::npos) << prove.out;
+  EXPECT_NE(prove.out.find("entry 3: MD #4 trading.v1.Bar on s (message id, producer p, published 1970-01-01T00:00:00.000Z)"), std::string::npos)
+      << prove.out;
+  EXPECT_NE(prove.out.find("\ninclusion proof: 4 hashes, leads to the signed root\nOK\n"),
+            std::string::npos)
+      << prove.out;
+
+  auto outside = run_with({.command = Command::kAuditProve, .public_key_file = key_file,
+                           .ledger = address, .entry = 7, .size = 5});
+  EXPECT_EQ(outside.code, kExitFailure);
+  EXPECT_TRUE(outside.out.ends_with("FAILED: entry 7 is not in the signed tree of 5 entries\n"))
+      << outside.out;
+
+  auto wrong_key = run_with({.command = Command::kAuditProve, .public_key_file = other_file,
+                             .ledger = address, .entry = 3});
+  EXPECT_EQ(wrong_key.code, kExitFailure);
+  EXPECT_NE(wrong_key.out.find("FAILED: tree head of size 12 is signed by key " + signer->key_id() +
+                               ", not by the trusted key " + other->key_id()),
+            std::string::npos)
+      << wrong_key.out;
+
+  auto consistent = run_with({.command = Command::kAuditConsistency, .from = 5,
+                              .public_key_file = key_file, .ledger = address});
+  EXPECT_EQ(consistent.code, kExitOk) << consistent.err << consistent.out;
+  EXPECT_TRUE(consistent.out.ends_with(": the log of 12 entries extends the log of 5\nOK\n"))
+      << consistent.out;
+  auto too_far = run_with({.command = Command::kAuditConsistency, .from = 13,
+                           .public_key_file = key_file, .ledger = address});
+  EXPECT_EQ(too_far.code, kExitFailure);
+  EXPECT_EQ(too_far.out, "FAILED: the latest signed tree has 12 entries, fewer than 13\n");
+
+  auto bars = run_with({.command = Command::kAuditEntries, .ledger = address,
+                        .message_type = "trading.v1.Bar"});
+  EXPECT_EQ(bars.code, kExitOk) << bars.err;
+  EXPECT_TRUE(bars.out.ends_with("\n4 entries\n")) << bars.out;
+  EXPECT_NE(bars.out.find("    0  1970-01-01T00:00:00.000Z  MD"), std::string::npos) << bars.out;
+  auto none = run_with({.command = Command::kAuditEntries, .ledger = address, .correlation_id = "x"});
+  EXPECT_EQ(none.out, "no entries\n");
+
+  auto verified = run_with({.command = Command::kAuditVerify, .db = conn_, .public_key_file = key_file});
+  EXPECT_EQ(verified.code, kExitOk) << verified.err << verified.out;
+  EXPECT_NE(verified.out.find("\ntree: 12 entries, root "), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("\ntree heads: 2 verified (latest size 12), signatures checked with "
+                              "the pinned public key\nOK\n"),
+            std::string::npos)
+      << verified.out;
+  auto unpinned = run_with({.command = Command::kAuditVerify, .db = conn_, .public_key_file = other_file});
+  EXPECT_EQ(unpinned.code, kExitFailure);
+  EXPECT_NE(unpinned.out.find("BROKEN at index 4: tree head signature invalid at size 5"), std::string::npos)
+      << unpinned.out;
+
+  auto down = run_with({.command = Command::kAuditEntries, .ledger = "127.0.0.1:1"});
+  EXPECT_EQ(down.code, kExitFailure);
+  EXPECT_TRUE(down.err.starts_with("tradectl: audit entries: ledger at 127.0.0.1:1: ")) << down.err;
+  server->Shutdown();
 }
 
 TEST(TradectlStatus, TableOfAdminEndpoints) {
