@@ -200,25 +200,38 @@ nlohmann::json latency_result(std::vector<double>& samples, int rate, bool asap)
           {"max_ms", samples.empty() ? 0 : samples.back()}};
 }
 
+// A publisher connection and a subscriber connection with a durable pull
+// consumer on `stream`: the two ends of one measured hop.
+struct Hop {
+  std::unique_ptr<tp::bus::JetStreamTransport> pub;
+  std::unique_ptr<tp::bus::JetStreamTransport> sub_transport;
+  std::unique_ptr<tp::bus::Subscription> sub;
+};
+
+Hop open_hop(const std::string& url, const std::string& stream, const std::string& durable, bool asap) {
+  Hop h{connect(url, asap), connect(url, asap), nullptr};
+  ensure(*h.pub, stream, "bench." + stream + ".>");
+  tp::bus::ConsumerConfig c{.stream = stream, .durable = durable, .max_ack_pending = 20000};
+  if (auto s = h.sub_transport->ensure_consumer(c); !s) die("consumer", s.error());
+  auto sub = h.sub_transport->subscribe(c);
+  if (!sub) die("subscribe", sub.error());
+  h.sub = std::move(*sub);
+  return h;
+}
+
 // The same hop without the platform: raw async publish of a timestamped
 // payload, raw fetch + ack. The baseline the signed hop is compared with.
 nlohmann::json raw_latency(const std::string& url, const std::string& stream, int rate,
                            double duration_s, bool asap) {
-  auto pub_t = connect(url, asap);
-  auto sub_t = connect(url, asap);
-  ensure(*pub_t, stream, "bench." + stream + ".>");
-  tp::bus::ConsumerConfig c{.stream = stream, .durable = "rawlat-" + stream, .max_ack_pending = 20000};
-  if (auto s = sub_t->ensure_consumer(c); !s) die("consumer", s.error());
-  auto sub = sub_t->subscribe(c);
-  if (!sub) die("subscribe", sub.error());
+  Hop hop = open_hop(url, stream, "rawlat-" + stream, asap);
+  auto& pub_t = hop.pub;
   const int total = static_cast<int>(rate * duration_s);
   std::vector<double> samples;
   samples.reserve(static_cast<size_t>(total));
-  std::atomic<bool> done{false};
   std::thread consumer([&] {
     auto deadline = Clock::now() + std::chrono::seconds(static_cast<int>(duration_s) + 30);
     while (static_cast<int>(samples.size()) < total && Clock::now() < deadline) {
-      auto batch = (*sub)->fetch(256, 100 * tp::kNanosPerMilli);
+      auto batch = hop.sub->fetch(256, 100 * tp::kNanosPerMilli);
       if (!batch) continue;
       for (auto& d : *batch) {
         samples.push_back(age_ms(d->payload()));
@@ -238,22 +251,16 @@ nlohmann::json raw_latency(const std::string& url, const std::string& stream, in
 
 nlohmann::json latency(const std::string& url, Env& env, const std::string& stream, int rate,
                        double duration_s, bool asap) {
-  auto pub_t = connect(url, asap);
-  auto sub_t = connect(url, asap);
-  ensure(*pub_t, stream, "bench." + stream + ".>");
-  tp::bus::ConsumerConfig c{.stream = stream, .durable = "lat-" + stream, .max_ack_pending = 20000};
-  if (auto s = sub_t->ensure_consumer(c); !s) die("consumer", s.error());
-  auto sub = sub_t->subscribe(c);
-  if (!sub) die("subscribe", sub.error());
+  Hop hop = open_hop(url, stream, "lat-" + stream, asap);
   const int total = static_cast<int>(rate * duration_s);
   std::vector<double> samples;
   samples.reserve(static_cast<size_t>(total));
-  tp::bus::Publisher out(*sub_t, *env.signer, tp::SystemClock::instance());
+  tp::bus::Publisher out(*hop.sub_transport, *env.signer, tp::SystemClock::instance());
   tp::bus::ConsumerLoopOptions o;
   o.batch_size = 256;
   o.fetch_timeout_ns = 100 * tp::kNanosPerMilli;
   o.replay.capacity = static_cast<size_t>(total) + 10;
-  tp::bus::ConsumerLoop loop(std::move(*sub), *env.verifier, out,
+  tp::bus::ConsumerLoop loop(std::move(hop.sub), *env.verifier, out,
                              [&](const tp::bus::Received& r) {
                                samples.push_back(age_ms(r.payload));
                                return tp::bus::HandleResult::ok();
@@ -266,7 +273,7 @@ nlohmann::json latency(const std::string& url, Env& env, const std::string& stre
       if (done.load() && static_cast<int>(samples.size()) >= total) break;
     }
   });
-  tp::bus::Publisher pub(*pub_t, *env.signer, tp::SystemClock::instance());
+  tp::bus::Publisher pub(*hop.pub, *env.signer, tp::SystemClock::instance());
   offer(rate, duration_s, [&](int i) {
     (void)pub.publish_bytes("bench." + stream + ".x", stream + "-" + std::to_string(i), "bench.Payload", "",
                             stamped_payload());

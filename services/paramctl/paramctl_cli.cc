@@ -1,14 +1,13 @@
 #include "paramctl/paramctl_cli.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <ostream>
 #include <set>
 #include <string>
 
 #include "tp/bandit/simulate.h"
+#include "tp/config/cli_args.h"
 #include "tp/core/error.h"
 
 namespace tp::paramctl {
@@ -28,61 +27,32 @@ constexpr std::string_view kUsage =
 const std::set<std::string> kOptions = {"--arms",  "--dim",   "--rounds", "--seed",       "--v",
                                         "--lambda", "--noise", "--decay",  "--checkpoints"};
 
-Result<double> to_number(const std::string& option, const std::string& text) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
-    return make_error(ErrorCode::kInvalidArgument, option + " must be a number, got '" + text + "'");
-  return v;
-}
-
-Result<int64_t> to_int(const std::string& option, const std::string& text) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return make_error(ErrorCode::kInvalidArgument, option + " must be an integer, got '" + text + "'");
-  return v;
-}
-
 int usage_error(std::ostream& err, const std::string& message) {
   err << "paramctl: " << message << "\n" << kUsage;
   return kExitUsage;
 }
 
 int run_simulate(int argc, char** argv, std::ostream& out, std::ostream& err) {
-  std::map<std::string, std::string> values;
-  bool json = false;
-  for (int i = 2; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--json") {
-      json = true;
-    } else if (kOptions.contains(arg)) {
-      if (i + 1 >= argc) return usage_error(err, arg + " needs a value");
-      values[arg] = argv[++i];
-    } else {
-      return usage_error(err, "unknown option " + arg);
-    }
-  }
+  auto args = config::parse_cli_args(argc, argv, 2, {"--json"}, kOptions);
+  if (!args) return usage_error(err, args.error().message);
+  const bool json = args->flag("--json");
   bandit::SimulationOptions o;
   o.model.v = 0.5;
   auto integer = [&](const char* key, auto& target, int64_t lo, int64_t hi) -> Status {
-    auto it = values.find(key);
-    if (it == values.end()) return ok();
-    auto v = to_int(key, it->second);
+    auto v = args->integer(key);
     if (!v) return std::unexpected(v.error());
-    if (*v < lo || *v > hi)
+    if (!*v) return ok();
+    if (**v < lo || **v > hi)
       return make_error(ErrorCode::kInvalidArgument, std::string(key) + " must be in [" +
                                                          std::to_string(lo) + ", " +
                                                          std::to_string(hi) + "]");
-    target = static_cast<std::remove_reference_t<decltype(target)>>(*v);
+    target = static_cast<std::remove_reference_t<decltype(target)>>(**v);
     return ok();
   };
   auto number = [&](const char* key, double& target) -> Status {
-    auto it = values.find(key);
-    if (it == values.end()) return ok();
-    auto v = to_number(key, it->second);
+    auto v = args->number(key);
     if (!v) return std::unexpected(v.error());
-    target = *v;
+    if (*v) target = **v;
     return ok();
   };
   int64_t seed = static_cast<int64_t>(o.environment.seed);

@@ -16,6 +16,7 @@
 #include "model_registry.h"
 #include "promotion.h"
 #include "tp/bus/jetstream_transport.h"
+#include "tp/config/cli_args.h"
 #include "tp/hmm/model_json.h"
 #include "tp/ingester/timestamp.h"
 #include "tp/runtime/topology.h"
@@ -43,11 +44,9 @@ constexpr std::string_view kUsage =
     "  regime [--config FILE]          run the service\n"
     "features: logret, rvol, range, trend (default logret,rvol); TIME: ISO 8601 or YYYY-MM-DD (UTC)\n";
 
-struct Args {
+// The arguments of one subcommand.
+struct Args : config::CliArgs {
   std::string command;
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> values;
-  std::set<std::string> flags;
 };
 
 const std::set<std::string> kFlags = {"--json", "--register", "--promote"};
@@ -59,38 +58,16 @@ const std::set<std::string> kOptions = {"--csv",      "--db",       "--venue",  
                                         "--operator", "--model-json", "--version"};
 
 Result<Args> parse(int argc, char** argv) {
+  auto parsed = config::parse_cli_args(argc, argv, 2, kFlags, kOptions);
+  if (!parsed) return std::unexpected(parsed.error());
   Args a;
+  static_cast<config::CliArgs&>(a) = std::move(*parsed);
   a.command = argv[1];
-  for (int i = 2; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (kFlags.count(arg)) {
-      a.flags.insert(arg);
-    } else if (arg.starts_with("--")) {
-      if (!kOptions.count(arg)) return make_error(ErrorCode::kInvalidArgument, "unknown option " + arg);
-      if (i + 1 >= argc) return make_error(ErrorCode::kInvalidArgument, arg + " needs a value");
-      a.values[arg] = argv[++i];
-    } else {
-      a.positional.push_back(arg);
-    }
-  }
   return a;
 }
 
-Result<int64_t> to_int(const std::string& option, const std::string& text) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return make_error(ErrorCode::kInvalidArgument, option + " must be an integer, got '" + text + "'");
-  return v;
-}
-
-Result<double> to_double(const std::string& option, const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size())
-    return make_error(ErrorCode::kInvalidArgument, option + " must be a number, got '" + text + "'");
-  return v;
-}
+using config::parse_integer_option;
+using config::parse_number_option;
 
 Result<int64_t> to_time(const std::string& option, std::string text) {
   if (text.size() == 10) text += " 00:00:00+00:00";
@@ -181,23 +158,23 @@ Result<TrainSpec> train_spec(const Args& a, double default_validation) {
   for (auto [name, target] : {IntOption{"--restarts", &spec.fit.restarts},
                               IntOption{"--max-iterations", &spec.fit.max_iterations}}) {
     if (auto it = a.values.find(name); it != a.values.end()) {
-      auto v = to_int(name, it->second);
+      auto v = parse_integer_option(name, it->second);
       if (!v) return std::unexpected(v.error());
       *target = static_cast<int>(*v);
     }
   }
   if (auto it = a.values.find("--states"); it != a.values.end() && a.command == "train") {
-    auto v = to_int("--states", it->second);
+    auto v = parse_integer_option("--states", it->second);
     if (!v) return std::unexpected(v.error());
     spec.fit.states = static_cast<int>(*v);
   }
   if (auto it = a.values.find("--seed"); it != a.values.end()) {
-    auto v = to_int("--seed", it->second);
+    auto v = parse_integer_option("--seed", it->second);
     if (!v || *v < 0) return make_error(ErrorCode::kInvalidArgument, "--seed must be a non-negative integer");
     spec.fit.seed = static_cast<uint64_t>(*v);
   }
   if (auto it = a.values.find("--validation-fraction"); it != a.values.end()) {
-    auto v = to_double("--validation-fraction", it->second);
+    auto v = parse_number_option("--validation-fraction", it->second);
     if (!v) return std::unexpected(v.error());
     spec.validation_fraction = *v;
   }
@@ -281,7 +258,7 @@ int run_select(const Args& a, std::ostream& out, std::ostream& err) {
     std::stringstream list(it->second);
     std::string item;
     while (std::getline(list, item, ',')) {
-      auto v = to_int("--states", item);
+      auto v = parse_integer_option("--states", item);
       if (!v) return fail(err, "select", v.error());
       candidates.push_back(static_cast<int>(*v));
     }

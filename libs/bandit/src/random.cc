@@ -6,13 +6,6 @@
 
 namespace tp::bandit {
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 uint64_t mix_seed(uint64_t a, uint64_t b) {
   uint64_t s = a;
   uint64_t h = splitmix64(s);
@@ -60,25 +53,6 @@ double portable_log(double x) {
   const double de = static_cast<double>(e);
   return de * kLn2Hi + (de * kLn2Lo + ln_m);
 }
-
-Rng::Rng(uint64_t seed) {
-  uint64_t sm = seed;
-  for (auto& w : s_) w = splitmix64(sm);
-}
-
-uint64_t Rng::next() {
-  const uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = std::rotl(s_[3], 45);
-  return result;
-}
-
-double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 void Rng::polar_pair(double& a, double& b) {
   for (;;) {

@@ -16,6 +16,7 @@
 #include <Eigen/Core>
 
 #include "tp/core/error.h"
+#include "tp/core/random.h"
 #include "tp/hmm/gaussian_hmm.h"
 
 namespace tp::hmm::detail {
@@ -32,41 +33,9 @@ inline std::string fmt(double v) {
   return std::string(buf, r.ptr);
 }
 
-inline uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-// xoshiro256** seeded through splitmix64; uniform() maps the top 53 bits to
-// [0, 1) exactly, so results do not depend on the standard library.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) {
-    uint64_t sm = seed;
-    for (auto& w : s_) w = splitmix64(sm);
-  }
-  uint64_t next() {
-    const uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = std::rotl(s_[3], 45);
-    return result;
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  // Uniform integer in [0, n), n > 0 (multiply-shift; bias < n / 2^64).
-  uint64_t below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
-  }
-
- private:
-  uint64_t s_[4];
-};
+// The portable generator of tp::core (xoshiro256** through splitmix64).
+using Rng = Xoshiro256;
+using tp::splitmix64;
 
 // Per-state emission constants, packed for a tight loop. State k occupies
 // stride() doubles at packed[k * stride()]: the mean (D), then the rows of the

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <pqxx/pqxx>
@@ -255,8 +256,15 @@ TEST(RegimeHotReload, PromotionMidStreamSwitchesBetweenTwoBarsWithNothingLostOrD
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(response.model().states(), 2u);
     EXPECT_FALSE(response.model().promoted());
-    EXPECT_LT(response.model().validation_log_likelihood(), 0.0 + 1e9);  // present and finite
+    // 20% of the observations were held out and scored: a real, finite log-likelihood.
+    EXPECT_TRUE(std::isfinite(response.model().validation_log_likelihood()));
+    EXPECT_NE(response.model().validation_log_likelihood(), 0.0);
     EXPECT_EQ(response.model().train_from_ns(), bars[30].second.open_time_ns());
+    EXPECT_LT(response.model().train_to_ns(), bars.back().second.open_time_ns());  // the tail was held out
+    grpc::ClientContext lctx;
+    trading::v1::ListModelsResponse all;
+    ASSERT_TRUE(stub->ListModels(&lctx, {}, &all).ok());
+    EXPECT_EQ(all.models_size(), 3);
   }
   ASSERT_TRUE(platform.stop("regime"));
 }

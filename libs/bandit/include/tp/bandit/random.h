@@ -19,10 +19,11 @@
 
 #include <cstdint>
 
+#include "tp/core/random.h"
+
 namespace tp::bandit {
 
-// One splitmix64 step (advances `state`).
-uint64_t splitmix64(uint64_t& state);
+using tp::splitmix64;
 
 // A seed from two (e.g. a per-decision seed and the configured seed).
 uint64_t mix_seed(uint64_t a, uint64_t b);
@@ -35,10 +36,10 @@ double portable_log(double x);
 
 class Rng {
  public:
-  explicit Rng(uint64_t seed);
-  uint64_t next();
+  explicit Rng(uint64_t seed) : bits_(seed) {}
+  uint64_t next() { return bits_.next(); }
   // [0, 1) with 53 random bits.
-  double uniform();
+  double uniform() { return bits_.uniform(); }
   // Standard normal (Marsaglia polar; the second value of each pair is kept
   // for the next call).
   double normal();
@@ -47,7 +48,7 @@ class Rng {
 
  private:
   void polar_pair(double& a, double& b);
-  uint64_t s_[4];
+  Xoshiro256 bits_;
   bool has_spare_ = false;
   double spare_ = 0;
 };
