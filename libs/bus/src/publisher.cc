@@ -27,20 +27,19 @@ Publisher::Publisher(Transport& transport, const signing::Signer& signer, const 
 
 Publisher::~Publisher() = default;
 
+bool serialize_deterministic(const google::protobuf::MessageLite& message, std::string& out) {
+  out.clear();
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  return message.SerializeToCodedStream(&coded);
+}
+
 Status Publisher::publish(std::string_view subject, std::string_view message_id,
                           std::string_view correlation_id,
                           const google::protobuf::MessageLite& message) {
   std::string payload;
-  bool serialised;
-  {
-    // Deterministic (map fields in key order): a republish must carry the
-    // same bytes as the original.
-    google::protobuf::io::StringOutputStream stream(&payload);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    serialised = message.SerializeToCodedStream(&coded);
-  }
-  if (!serialised)
+  if (!serialize_deterministic(message, payload))
     return make_error(ErrorCode::kInvalidArgument,
                       "cannot serialise " + message.GetTypeName() + " " + std::string(message_id));
   return publish_bytes(subject, message_id, message.GetTypeName(), correlation_id,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tp/bus/publisher.h"
+
 #include <bit>
 #include <cmath>
 
@@ -90,12 +92,7 @@ ParameterChoice decode(const runtime::Outbox::Item& item) {
 
 std::string canonical_bytes(const google::protobuf::MessageLite& m) {
   std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
+  EXPECT_TRUE(bus::serialize_deterministic(m, out));
   return out;
 }
 

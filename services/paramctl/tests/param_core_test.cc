@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tp/bus/publisher.h"
+
 #include <cmath>
 #include <limits>
 
@@ -72,12 +74,7 @@ RegimePosterior posterior(int i, const std::string& symbol = "BTCUSDT") {
 // Map fields serialise in an unspecified order; compare canonical bytes.
 std::string canonical_bytes(const google::protobuf::MessageLite& m) {
   std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
+  EXPECT_TRUE(bus::serialize_deterministic(m, out));
   return out;
 }
 

@@ -39,6 +39,11 @@ class MessageLite;
 
 namespace tp::bus {
 
+// The payload bytes every producer sends: deterministic serialisation (map
+// fields in key order), so a republish or a replay after a restart carries
+// byte-identical payloads. False if the message cannot be serialised.
+[[nodiscard]] bool serialize_deterministic(const google::protobuf::MessageLite& message, std::string& out);
+
 class Publisher {
  public:
   Publisher(Transport& transport, const signing::Signer& signer, const Clock& clock,
