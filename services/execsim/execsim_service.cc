@@ -5,9 +5,11 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "execsim/portfolio_grpc.h"
 #include "tp/migrations/execsim.h"
 #include "tp/observability/log.h"
 #include "tp/observability/service_metrics.h"
+#include "tp/rpc/grpc_server.h"
 #include "tp/runtime/topology.h"
 
 namespace tp::execsim {
@@ -15,6 +17,27 @@ namespace tp::execsim {
 namespace v1 = trading::v1;
 using bus::HandleResult;
 using bus::Received;
+
+namespace {
+
+// A libpq keyword value in single quotes, backslash-escaped.
+std::string libpq_quote(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+ExecsimService::ExecsimService() = default;
+ExecsimService::~ExecsimService() = default;
+
+void ExecsimService::stop() {
+  if (server_) server_->shutdown();
+}
 
 void ExecsimService::read_config(config::Reader& reader) {
   config_ = read_execsim_config(reader);
@@ -110,6 +133,21 @@ Status ExecsimService::start(runtime::ServiceContext& context) {
                      .filter_subject = "orders.>"},
                     orders);
   context.set_checkpointed(*persisted_);
+
+  if (!config_.grpc_address.empty()) {
+    std::string connection = context.common().database_connection;
+    if (!context.common().database_password.empty())
+      connection += " password=" + libpq_quote(context.common().database_password);
+    auto db = store::Database::connect({.connection_string = connection});
+    if (!db) return std::unexpected(db.error());
+    portfolio_ = std::make_unique<PortfolioGrpcService>(std::move(*db));
+    auto server = rpc::GrpcServer::start(config_.grpc_address, {portfolio_.get()});
+    if (!server) return std::unexpected(server.error());
+    server_ = std::move(*server);
+    server_->attach(context, [svc = portfolio_.get()](bool on) { svc->set_serving(on); });
+    log::info("PortfolioService listening",
+              {{"address", config_.grpc_address}, {"port", server_->port()}});
+  }
   return ok();
 }
 

@@ -1,7 +1,8 @@
 // The execsim service shell (paper venue): config, inputs (bars, decision
 // outputs, cancels) routed to the pure ExecsimCore, outputs published through
-// the runtime, rows written to PostgreSQL in the checkpoint transaction, and
-// execsim-specific metrics.
+// the runtime, rows written to PostgreSQL in the checkpoint transaction,
+// execsim-specific metrics, and the gRPC PortfolioService on grpc.address
+// (answered from those tables through a database connection of its own).
 //
 //   return tp::runtime::run_service(argc, argv, std::make_unique<ExecsimService>());
 //
@@ -22,7 +23,13 @@ template <typename T>
 class Family;
 }  // namespace prometheus
 
+namespace tp::rpc {
+class GrpcServer;
+}
+
 namespace tp::execsim {
+
+class PortfolioGrpcService;
 
 class ExecsimService final : public runtime::Service {
  public:
@@ -30,6 +37,9 @@ class ExecsimService final : public runtime::Service {
   void read_config(config::Reader& reader) override;
   std::vector<store::MigrationSet> migrations() const override;
   [[nodiscard]] Status start(runtime::ServiceContext& context) override;
+  void stop() override;
+  ExecsimService();
+  ~ExecsimService() override;
 
  private:
   bus::HandleResult publish(bus::HandleResult result, runtime::Outbox& out,
@@ -42,6 +52,8 @@ class ExecsimService final : public runtime::Service {
   prometheus::Counter* outcomes_ = nullptr;
   prometheus::Gauge* waiting_bars_ = nullptr;
   prometheus::Gauge* working_orders_ = nullptr;
+  std::unique_ptr<PortfolioGrpcService> portfolio_;
+  std::unique_ptr<rpc::GrpcServer> server_;
 };
 
 }  // namespace tp::execsim

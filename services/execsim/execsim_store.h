@@ -1,4 +1,5 @@
-// Writes execsim's pending rows (orders, fills, positions, outcomes) into
+// Writes execsim's pending rows (orders, every report, fills, positions,
+// closed trades, outcomes) into
 // PostgreSQL inside the checkpoint transaction, and the Checkpointed adapter
 // that ties the pure core to that transaction.
 //

@@ -173,6 +173,11 @@ std::string usage(const std::string& topic) {
          "  audit consistency        verify that the log extends an earlier signed head\n"
          "  audit entries            list entries: a trade's timeline, by time, subject, type\n"
          "  summary                  end-of-run report\n"
+         "  orders                   orders and their execution events (execsim)\n"
+         "  history                  position history over a time range\n"
+         "  stats                    trade statistics: win rate, profit factor, Sharpe, ...\n"
+         "  trades                   closed trades with entry, exit and net PnL\n"
+         "  outcomes                 realised outcomes by decision id\n"
          "  help [command]           this text, or a command's usage\n"
          "exit codes: 0 ok, 1 failure, 2 usage error\n";
 }

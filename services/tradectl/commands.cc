@@ -10,6 +10,7 @@
 
 #include "audit_grpc.h"
 #include "http_get.h"
+#include "portfolio_commands.h"
 #include "ledger/core/tree_head.h"
 #include "ledger/store/ledger_table.h"
 #include "queries.h"
@@ -504,6 +505,8 @@ int run(const Options& o, std::ostream& out, std::ostream& err) {
 
 int main_with(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // orders, history, stats, trades, outcomes (portfolio_commands.h)
+  if (auto code = run_portfolio(args, process_environment(), out, err)) return *code;
   auto parsed = parse_command_line(args, process_environment());
   if (!parsed) {
     err << "tradectl: " << parsed.error().message << "\n";

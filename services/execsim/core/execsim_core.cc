@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "execsim/core/matching.h"
+#include "execsim/core/explain.h"
 #include "tp/core/fixed_point.h"
 #include "tp/runtime/topology.h"
 
@@ -14,9 +14,7 @@ using bus::HandleResult;
 
 namespace {
 
-constexpr int kSnapshotVersion = 1;
-
-std::string dec(int64_t e8) { return fixed::to_string(e8); }
+constexpr int kSnapshotVersion = 2;
 
 template <typename Message>
 nlohmann::json::binary_t to_binary(const Message& m) {
@@ -48,46 +46,67 @@ v1::Trace trace_of(const std::string& correlation_id, int64_t t, const std::stri
   return trace;
 }
 
-// A report about `order` with the cumulative state filled in.
-v1::ExecutionReport report_for(const v1::Order& order, v1::ExecType type, uint64_t event,
-                               int64_t cumulative_e8, int64_t cumulative_notional_e8,
-                               int64_t leaves_e8, int64_t t, const std::string& correlation_id) {
-  v1::ExecutionReport r;
-  r.set_exec_id(runtime::ids::exec_report(order.client_order_id(), event));
-  r.set_client_order_id(order.client_order_id());
-  *r.mutable_instrument() = order.instrument();
-  r.set_side(order.side());
-  r.set_exec_type(type);
-  r.set_cumulative_quantity_e8(cumulative_e8);
-  r.set_leaves_quantity_e8(leaves_e8);
-  r.set_average_price_e8(cumulative_e8 > 0 ? fixed::div(cumulative_notional_e8, cumulative_e8)
-                                           : 0);
-  r.set_transact_time_ns(t);
-  r.set_strategy(order.strategy());
-  *r.mutable_trace() = trace_of(correlation_id, t, order.trace().decision_id());
-  return r;
-}
-
-const char* tif_word(const v1::Order& order) {
-  return order.time_in_force() == v1::TIME_IN_FORCE_FOK ? "FOK" : "IOC";
+bool same_instrument(const v1::Instrument& a, const v1::Instrument& b) {
+  return a.venue() == b.venue() && a.symbol() == b.symbol();
 }
 
 }  // namespace
 
+v1::ExecutionReport to_report(const Event& e, const InstrumentKey& key, const FillModel& model,
+                              int64_t t, const std::string& correlation_id) {
+  const LiveOrder& o = *e.order;
+  v1::ExecutionReport r;
+  r.set_exec_id(runtime::ids::exec_report(o.spec.id, e.number));
+  r.set_client_order_id(o.spec.id);
+  r.mutable_instrument()->set_venue(key.venue);
+  r.mutable_instrument()->set_symbol(key.symbol);
+  r.set_side(o.spec.side);
+  r.set_exec_type(e.type);
+  r.set_last_quantity_e8(e.last_qty_e8);
+  r.set_last_price_e8(e.last_price_e8);
+  r.set_cumulative_quantity_e8(e.cum_e8);
+  r.set_leaves_quantity_e8(e.leaves_e8);
+  r.set_average_price_e8(e.cum_e8 > 0 ? fixed::div(e.cum_notional_e8, e.cum_e8) : 0);
+  r.set_fee_e8(e.fee_e8);
+  r.set_liquidity(e.liquidity);
+  r.set_reject_reason(e.reason);
+  r.set_text(describe(e, model));
+  r.set_transact_time_ns(e.time_ns != 0 ? e.time_ns : t);
+  r.set_strategy(o.spec.strategy);
+  *r.mutable_trace() = trace_of(correlation_id, t, o.spec.decision_id);
+  r.set_order_status(e.status);
+  r.set_stop_price_e8(o.spec.stop_type() ? e.stop_e8 : 0);
+  r.set_order_quantity_e8(e.quantity_e8);
+  r.set_cumulative_fees_e8(e.cum_fees_e8);
+  return r;
+}
+
 ExecsimCore::ExecsimCore(ExecsimConfig config) : config_(std::move(config)) {
   for (const auto& [name, account] : config_.strategies)
-    for (const auto& key : account.instruments) {
-      auto& st = instruments_[key];
-      st.strategies.push_back(name);  // config is a sorted map: stays sorted
-      st.books[name].cash_e8 = account.initial_cash_e8;
-    }
+    for (const auto& key : account.instruments)
+      instruments_[key].strategies.push_back(name);  // config is a sorted map: stays sorted
+  for (auto& [key, st] : instruments_)
+    st.engine = std::make_unique<Engine>(config_.fills, initial_cash(key),
+                                         config_.finished_order_memory);
+}
+
+std::map<std::string, int64_t> ExecsimCore::initial_cash(const InstrumentKey& key) const {
+  std::map<std::string, int64_t> cash;
+  for (const auto& [name, account] : config_.strategies)
+    if (std::find(account.instruments.begin(), account.instruments.end(), key) !=
+        account.instruments.end())
+      cash[name] = account.initial_cash_e8;
+  return cash;
 }
 
 const Book* ExecsimCore::book(const std::string& strategy, const InstrumentKey& key) const {
   auto it = instruments_.find(key);
-  if (it == instruments_.end()) return nullptr;
-  auto b = it->second.books.find(strategy);
-  return b == it->second.books.end() ? nullptr : &b->second;
+  return it == instruments_.end() ? nullptr : it->second.engine->book(strategy);
+}
+
+const Engine* ExecsimCore::engine(const InstrumentKey& key) const {
+  auto it = instruments_.find(key);
+  return it == instruments_.end() ? nullptr : it->second.engine.get();
 }
 
 std::optional<int64_t> ExecsimCore::mark_e8(const InstrumentKey& key) const {
@@ -103,7 +122,7 @@ size_t ExecsimCore::waiting_bars() const {
 
 size_t ExecsimCore::working_orders() const {
   size_t n = 0;
-  for (const auto& [k, st] : instruments_) n += st.working.size();
+  for (const auto& [k, st] : instruments_) n += st.engine->working();
   return n;
 }
 
@@ -117,19 +136,6 @@ void ExecsimCore::emit_report(const v1::ExecutionReport& report,
   out.emit(runtime::subjects::exec_report(report.instrument().symbol()), report.exec_id(),
            correlation_id, report);
   pending_.reports.push_back(report);
-}
-
-void ExecsimCore::remember(InstrumentState& st, Finished finished) const {
-  st.finished.push_back(std::move(finished));
-  while (st.finished.size() > static_cast<size_t>(config_.finished_order_memory))
-    st.finished.pop_front();
-}
-
-ExecsimCore::Finished* ExecsimCore::find_finished(InstrumentState& st,
-                                                  const std::string& client_order_id) {
-  for (auto& f : st.finished)
-    if (f.client_order_id == client_order_id) return &f;
-  return nullptr;
 }
 
 // ------------------------------------------------------------------ inputs
@@ -159,9 +165,19 @@ void ExecsimCore::reject_unroutable(const v1::Order& order, const std::string& t
                                     runtime::Outbox& out) {
   // Not part of any lockstep: answered at once, at the order's own event time.
   const int64_t t = order.trace().event_time_ns();
-  auto r = report_for(order, v1::EXEC_REJECTED, 1, 0, 0, 0, t, order.trace().correlation_id());
-  r.set_reject_reason(v1::REJECT_INVALID_ORDER);
+  v1::ExecutionReport r;
+  r.set_exec_id(runtime::ids::exec_report(order.client_order_id(), 1));
+  r.set_client_order_id(order.client_order_id());
+  *r.mutable_instrument() = order.instrument();
+  r.set_side(order.side());
+  r.set_exec_type(v1::EXEC_REJECTED);
+  r.set_reject_reason(v1::REJECT_UNKNOWN_INSTRUMENT);
   r.set_text(text);
+  r.set_transact_time_ns(t);
+  r.set_strategy(order.strategy());
+  *r.mutable_trace() = trace_of(order.trace().correlation_id(), t, order.trace().decision_id());
+  r.set_order_status(v1::ORDER_STATUS_REJECTED);
+  r.set_order_quantity_e8(order.quantity_e8());
   pending_.orders.push_back(order);
   emit_report(r, order.trace().correlation_id(), out);
 }
@@ -174,19 +190,28 @@ HandleResult ExecsimCore::on_intent(const v1::OrderIntent& intent, runtime::Outb
     return HandleResult::reject("invalid", "order " + o.client_order_id() + " has no instrument");
   if (o.strategy().empty())
     return HandleResult::reject("invalid", "order " + o.client_order_id() + " has no strategy");
+  for (const auto& leg : intent.legs())
+    if (leg.client_order_id().empty())
+      return HandleResult::reject("invalid", "a leg of order " + o.client_order_id() +
+                                                 " has no client_order_id");
   const std::string where = o.instrument().venue() + "/" + o.instrument().symbol();
   InstrumentState* st = find(o.instrument());
-  if (!st) {
-    reject_unroutable(o, "instrument " + where + " is not traded by this venue", out);
-    return HandleResult::ok();
-  }
-  if (std::find(st->strategies.begin(), st->strategies.end(), o.strategy()) ==
-      st->strategies.end()) {
-    reject_unroutable(o, "strategy '" + o.strategy() + "' has no book for " + where, out);
+  std::string unroutable;
+  if (!st)
+    unroutable = "instrument " + where + " is not traded by this venue";
+  else if (std::find(st->strategies.begin(), st->strategies.end(), o.strategy()) ==
+           st->strategies.end())
+    unroutable = "strategy '" + o.strategy() + "' has no book for " + where;
+  if (!unroutable.empty()) {
+    reject_unroutable(o, unroutable, out);
+    for (auto leg : intent.legs()) {
+      if (!leg.has_instrument()) *leg.mutable_instrument() = o.instrument();
+      reject_unroutable(leg, unroutable, out);
+    }
     return HandleResult::ok();
   }
   auto result = add_decision(o.instrument(), o.strategy(), o.trace().event_time_ns(),
-                             DecisionOutput{o, intent.SerializeAsString()});
+                             DecisionOutput{intent, intent.SerializeAsString()});
   if (result.kind() == HandleResult::Kind::kOk)
     advance(InstrumentKey{o.instrument().venue(), o.instrument().symbol()}, *st, out);
   return result;
@@ -232,9 +257,6 @@ HandleResult ExecsimCore::add_decision(const v1::Instrument& instrument,
 HandleResult ExecsimCore::on_cancel(const v1::CancelRequest& cancel, runtime::Outbox&) {
   if (cancel.client_order_id().empty())
     return HandleResult::reject("invalid", "cancel request has no client_order_id");
-  if (cancel.has_replacement())
-    return HandleResult::reject("unsupported",
-                                "cancel/replace is not supported by the paper venue yet");
   InstrumentState* st = find(cancel.instrument());
   if (!st)
     return HandleResult::reject("unknown_instrument",
@@ -260,191 +282,136 @@ void ExecsimCore::advance(const InstrumentKey& key, InstrumentState& st, runtime
   }
 }
 
+void ExecsimCore::publish_events(const InstrumentKey& key, std::vector<Event>& events, int64_t t,
+                                 const std::string& corr, runtime::Outbox& out,
+                                 std::vector<std::pair<std::string, v1::Outcome>>& outcomes) {
+  for (const Event& e : events) {
+    const v1::ExecutionReport r = to_report(e, key, config_.fills, t, corr);
+    emit_report(r, corr, out);
+    if (e.type == v1::EXEC_REPLACED) pending_.replaced.push_back(spec_to_proto(e.order->spec, key));
+    if (!e.closing) continue;
+    const Closing& c = *e.closing;
+    const OrderSpec& s = e.order->spec;
+    v1::ClosedTrade trade;
+    trade.set_exec_id(r.exec_id());
+    trade.set_client_order_id(s.id);
+    trade.set_strategy(s.strategy);
+    *trade.mutable_instrument() = r.instrument();
+    trade.set_position_side(s.buy() ? v1::SIDE_SELL : v1::SIDE_BUY);
+    trade.set_quantity_e8(c.quantity_e8);
+    trade.set_entry_price_e8(fixed::div(c.entry_notional_e8, c.quantity_e8));
+    trade.set_exit_price_e8(e.last_price_e8);
+    trade.set_entry_notional_e8(c.entry_notional_e8);
+    trade.set_gross_pnl_e8(c.gross_pnl_e8);
+    trade.set_fees_e8(c.fees_e8);
+    trade.set_net_pnl_e8(c.net_pnl_e8);
+    trade.set_closed_time_ns(t);
+    trade.set_decision_id(s.decision_id);
+    pending_.trades.push_back(std::move(trade));
+    if (s.decision_id.empty()) continue;
+    v1::Outcome o;
+    o.set_decision_id(s.decision_id);
+    o.set_strategy(s.strategy);
+    *o.mutable_instrument() = r.instrument();
+    o.set_realized_pnl_e8(c.net_pnl_e8);
+    o.set_fees_e8(c.fees_e8);
+    o.set_notional_e8(c.entry_notional_e8);
+    o.set_reward(c.entry_notional_e8 > 0 ? fixed::to_double(c.net_pnl_e8) /
+                                               fixed::to_double(c.entry_notional_e8)
+                                         : 0.0);
+    o.set_closed_time_ns(t);
+    *o.mutable_trace() = trace_of(corr, t, s.decision_id);
+    outcomes.emplace_back(
+        runtime::ids::outcome(s.decision_id + ":" + s.id + ":" + std::to_string(e.number)),
+        std::move(o));
+  }
+  events.clear();
+}
+
 void ExecsimCore::process(const InstrumentKey& key, InstrumentState& st, const QueuedBar& qb,
                           runtime::Outbox& out) {
   const v1::Bar& bar = qb.bar;
   const int64_t t = bar.open_time_ns();
   const std::string& corr = qb.correlation_id;
-  const FillModel& model = config_.fills;
+  Engine& engine = *st.engine;
+  std::vector<std::pair<std::string, v1::Outcome>> outcomes;
+  events_.clear();
 
-  // (a) Accept the orders decided at the previous bar, in strategy order.
+  // (a) Submit the orders decided at the previous bar, in strategy order.
   if (st.last_bar_ns) {
     auto it = st.decided.find(*st.last_bar_ns);
     const std::map<std::string, DecisionOutput> none;
     for (const auto& [strategy, decision] : it == st.decided.end() ? none : it->second) {
-      if (!decision.order) continue;
-      WorkingOrder w{*decision.order, 0, 0, 0};
-      const std::string& cid = w.order.client_order_id();
-      std::optional<std::string> why = accept_problem(w.order);
-      if (Finished* f = find_finished(st, cid)) {
-        w.events = f->events;  // continue numbering after earlier reports
-        if (f->was_order && !why) why = "duplicate client_order_id " + cid;
-        f->was_order = true;
+      if (!decision.intent) continue;
+      const v1::OrderIntent& intent = *decision.intent;
+      std::vector<OrderSpec> group;
+      std::optional<GroupProblem> problem;
+      pending_.orders.push_back(intent.order());
+      group.push_back(spec_from_proto(intent.order()));
+      for (int i = 0; i < intent.legs_size(); ++i) {
+        v1::Order leg = intent.legs(i);
+        if (!leg.has_instrument()) *leg.mutable_instrument() = intent.order().instrument();
+        if (!problem && !same_instrument(leg.instrument(), intent.order().instrument()))
+          problem = GroupProblem{static_cast<size_t>(i) + 1,
+                                 {v1::REJECT_INVALID_CONTINGENCY,
+                                  "leg " + leg.client_order_id() + " is for " +
+                                      leg.instrument().venue() + "/" + leg.instrument().symbol() +
+                                      ", not " + key.to_string()}};
+        pending_.orders.push_back(leg);
+        group.push_back(spec_from_proto(leg));
       }
-      if (!why && std::any_of(st.working.begin(), st.working.end(), [&](const WorkingOrder& x) {
-            return x.order.client_order_id() == cid;
-          }))
-        why = "duplicate client_order_id " + cid;
-      pending_.orders.push_back(w.order);
-      ++w.events;
-      if (why) {
-        auto r = report_for(w.order, v1::EXEC_REJECTED, w.events, 0, 0, 0, t, corr);
-        r.set_reject_reason(v1::REJECT_INVALID_ORDER);
-        r.set_text(*why);
-        emit_report(r, corr, out);
-        if (Finished* f = find_finished(st, cid))
-          f->events = w.events;
-        else
-          remember(st, {cid, w.events, true});
-        continue;
-      }
-      auto r = report_for(w.order, v1::EXEC_ACK, w.events, 0, 0, w.order.quantity_e8(), t, corr);
-      r.set_text("accepted");
-      emit_report(r, corr, out);
-      std::erase_if(st.finished, [&](const Finished& f) { return f.client_order_id == cid; });
-      st.working.push_back(std::move(w));
+      engine.submit(std::move(group), t, events_, problem);
+      publish_events(key, events_, t, corr, out, outcomes);
     }
   }
   // Everything decided before this bar is now consumed (or was never needed).
   st.decided.erase(st.decided.begin(), st.decided.lower_bound(t));
 
-  // Cancels decided before this bar, in arrival order; later ones wait.
+  // (b) Cancels (and cancel/replaces) sent before this bar, in arrival order.
   std::vector<PendingCancel> later;
   for (auto& c : st.cancels) {
     if (c.event_time_ns >= t) {
       later.push_back(std::move(c));
       continue;
     }
-    const std::string& cid = c.request.client_order_id();
-    auto w = std::find_if(st.working.begin(), st.working.end(), [&](const WorkingOrder& x) {
-      return x.order.client_order_id() == cid;
-    });
-    if (w != st.working.end()) {
-      ++w->events;
-      auto r = report_for(w->order, v1::EXEC_CANCELED, w->events, w->cumulative_e8,
-                          w->cumulative_notional_e8, 0, t, corr);
-      r.set_text("canceled on request");
-      emit_report(r, corr, out);
-      remember(st, {cid, w->events, true});
-      st.working.erase(w);
-      continue;
+    OrderSpec trace;
+    trace.decision_id = c.request.trace().decision_id();
+    trace.correlation_id = c.request.trace().correlation_id();
+    trace.decision_ns = c.request.trace().event_time_ns();
+    if (c.request.has_replacement()) {
+      OrderSpec r = spec_from_proto(c.request.replacement());
+      if (c.request.replacement().time_in_force() == v1::TIME_IN_FORCE_UNSPECIFIED)
+        r.tif = v1::TIME_IN_FORCE_GTC;
+      engine.replace(c.request.client_order_id(), std::move(r), t, events_);
+    } else {
+      engine.cancel(c.request.client_order_id(), trace, t, events_);
     }
-    uint64_t event = 1;
-    if (Finished* f = find_finished(st, cid))
-      event = ++f->events;
-    else
-      remember(st, {cid, 1, false});
-    v1::Order unknown;
-    unknown.set_client_order_id(cid);
-    *unknown.mutable_instrument() = c.request.instrument();
-    *unknown.mutable_trace() = c.request.trace();
-    auto r = report_for(unknown, v1::EXEC_REJECTED, event, 0, 0, 0, t, corr);
-    r.set_reject_reason(v1::REJECT_UNKNOWN_ORDER);
-    r.set_text("no working order " + cid + " to cancel");
-    emit_report(r, corr, out);
   }
   st.cancels = std::move(later);
 
-  // (b) Match working orders against this bar, in acceptance order; they
-  // share the bar's volume cap.
-  const uint32_t flags = bar.quality_flags();
-  const bool tradable = flags == 0 && bar.open_e8() > 0 && bar.high_e8() > 0 && bar.low_e8() > 0;
-  int64_t capacity = tradable && bar.volume_e8() > 0
-                         ? fixed::mul(bar.volume_e8(), model.max_volume_share_e8)
-                         : 0;
-  std::vector<std::pair<std::string, v1::Outcome>> outcomes;
-  std::vector<WorkingOrder> still_working;
-  for (auto& w : st.working) {
-    const int64_t leaves = w.order.quantity_e8() - w.cumulative_e8;
-    std::optional<FillRule> rule;
-    std::string why;
-    if (flags != 0)
-      why = "flagged bar (flags " + std::to_string(flags) + ")";
-    else if (!tradable)
-      why = "bar has no valid prices";
-    else if (!(rule = fill_rule(w.order, bar, model)))
-      why = "not marketable on this bar";
-    int64_t qty = rule ? std::min(leaves, capacity) : 0;
-    if (rule && w.order.time_in_force() == v1::TIME_IN_FORCE_FOK && qty < leaves) {
-      why = "only " + dec(qty) + " of " + dec(leaves) + " fillable within max_volume_share " +
-            dec(model.max_volume_share_e8);
-      qty = 0;
-    } else if (rule && qty == 0) {
-      why = "no volume left within max_volume_share " + dec(model.max_volume_share_e8);
-    }
-    if (qty > 0) {
-      const int64_t notional = fixed::mul(qty, rule->price_e8);
-      const int64_t fee = fixed::apply_bps(notional, rule->fee_bps);
-      capacity -= qty;
-      w.cumulative_e8 += qty;
-      w.cumulative_notional_e8 += notional;
-      ++w.events;
-      Book& book = st.books[w.order.strategy()];
-      auto closing = apply_fill(book, w.order.side(), qty, notional, fee);
-      const int64_t left = w.order.quantity_e8() - w.cumulative_e8;
-      auto r = report_for(w.order, left == 0 ? v1::EXEC_FILL : v1::EXEC_PARTIAL_FILL, w.events,
-                          w.cumulative_e8, w.cumulative_notional_e8, left, t, corr);
-      r.set_last_quantity_e8(qty);
-      r.set_last_price_e8(rule->price_e8);
-      r.set_fee_e8(fee);
-      r.set_liquidity(rule->liquidity);
-      std::string text = rule->text;
-      if (qty < leaves)
-        text += "; capped at max_volume_share " + dec(model.max_volume_share_e8) +
-                " of bar volume " + dec(bar.volume_e8());
-      r.set_text(text);
-      emit_report(r, corr, out);
-      const std::string& decision_id = w.order.trace().decision_id();
-      if (closing && !decision_id.empty()) {
-        v1::Outcome o;
-        o.set_decision_id(decision_id);
-        o.set_strategy(w.order.strategy());
-        *o.mutable_instrument() = w.order.instrument();
-        o.set_realized_pnl_e8(closing->net_pnl_e8);
-        o.set_fees_e8(closing->fees_e8);
-        o.set_notional_e8(closing->entry_notional_e8);
-        o.set_reward(closing->entry_notional_e8 > 0
-                         ? fixed::to_double(closing->net_pnl_e8) /
-                               fixed::to_double(closing->entry_notional_e8)
-                         : 0.0);
-        o.set_closed_time_ns(t);
-        *o.mutable_trace() = trace_of(corr, t, decision_id);
-        outcomes.emplace_back(runtime::ids::outcome(decision_id + ":" +
-                                                    w.order.client_order_id() + ":" +
-                                                    std::to_string(w.events)),
-                              std::move(o));
-      }
-    }
-    const int64_t left = w.order.quantity_e8() - w.cumulative_e8;
-    if (left > 0 && why.empty())
-      why = "no volume left within max_volume_share " + dec(model.max_volume_share_e8);
-    if (left == 0) {
-      remember(st, {w.order.client_order_id(), w.events, true});
-      continue;
-    }
-    if (single_bar(w.order)) {
-      ++w.events;
-      auto r = report_for(w.order, v1::EXEC_CANCELED, w.events, w.cumulative_e8,
-                          w.cumulative_notional_e8, 0, t, corr);
-      r.set_text(std::string(tif_word(w.order)) +
-                 (w.cumulative_e8 > 0 ? " remainder canceled: " : " canceled: ") + why);
-      emit_report(r, corr, out);
-      remember(st, {w.order.client_order_id(), w.events, true});
-      continue;
-    }
-    still_working.push_back(std::move(w));
-  }
-  st.working = std::move(still_working);
+  // (c) The bar: arrivals, cancels, triggers, fills and expiries in path order.
+  BarInput in;
+  in.open_ns = t;
+  in.close_ns = bar.close_time_ns() > t ? bar.close_time_ns() : t + 1;
+  in.open_e8 = bar.open_e8();
+  in.high_e8 = bar.high_e8();
+  in.low_e8 = bar.low_e8();
+  in.close_e8 = bar.close_e8();
+  in.volume_e8 = bar.volume_e8();
+  in.flags = bar.quality_flags();
+  engine.on_bar(in, events_);
+  publish_events(key, events_, t, corr, out, outcomes);
 
-  // (c) Mark at the close; an outlier or inconsistent close does not move
+  // (d) Mark at the close; an outlier or inconsistent close does not move
   // the mark (unless there is none yet).
+  const uint32_t flags = bar.quality_flags();
   const bool suspect = flags & (v1::BAR_QUALITY_OUTLIER | v1::BAR_QUALITY_INCONSISTENT);
   if (bar.close_e8() > 0 && (!st.mark_e8 || !suspect)) st.mark_e8 = bar.close_e8();
   const int64_t mark = st.mark_e8.value_or(0);
 
-  // (d) One position per strategy, then the outcomes.
+  // (e) One position per strategy, then the outcomes.
   for (const auto& strategy : st.strategies) {
-    const Book& b = st.books[strategy];
+    const Book& b = *engine.book(strategy);
     v1::Position p;
     p.mutable_instrument()->set_venue(key.venue);
     p.mutable_instrument()->set_symbol(key.symbol);
@@ -484,30 +451,14 @@ std::string ExecsimCore::snapshot() const {
       for (const auto& [s, d] : slot)
         decided.push_back({{"t", t},
                            {"strategy", s},
-                           {"order", d.order ? json(to_binary(*d.order)) : json(nullptr)},
+                           {"order", d.intent ? json(true) : json(nullptr)},
                            {"payload", json::binary_t(std::vector<uint8_t>(d.payload.begin(),
                                                                            d.payload.end()))}});
     json cancels = json::array();
     for (const auto& c : st.cancels)
       cancels.push_back({{"request", to_binary(c.request)}, {"t", c.event_time_ns}});
-    json working = json::array();
-    for (const auto& w : st.working)
-      working.push_back({{"order", to_binary(w.order)},
-                         {"cumulative", w.cumulative_e8},
-                         {"cumulative_notional", w.cumulative_notional_e8},
-                         {"events", w.events}});
-    json finished = json::array();
-    for (const auto& f : st.finished)
-      finished.push_back({f.client_order_id, f.events, f.was_order});
-    json books = json::array();
-    for (const auto& [s, b] : st.books)
-      books.push_back({{"strategy", s},
-                       {"quantity", b.quantity_e8},
-                       {"cost", b.cost_e8},
-                       {"open_fees", b.open_fees_e8},
-                       {"realized", b.realized_pnl_e8},
-                       {"fees", b.fees_e8},
-                       {"cash", b.cash_e8}});
+    json engine;
+    st.engine->to_json(engine);
     instruments.push_back({{"venue", key.venue},
                            {"symbol", key.symbol},
                            {"last_bar_ns", opt(st.last_bar_ns)},
@@ -515,9 +466,7 @@ std::string ExecsimCore::snapshot() const {
                            {"bars", bars},
                            {"decided", decided},
                            {"cancels", cancels},
-                           {"working", working},
-                           {"finished", finished},
-                           {"books", books}});
+                           {"engine", engine}});
   }
   json root = {{"version", kSnapshotVersion}, {"instruments", instruments}};
   auto bytes = json::to_cbor(root);
@@ -532,7 +481,8 @@ Status ExecsimCore::restore(std::string_view snapshot) {
   json root = json::from_cbor(snapshot.begin(), snapshot.end(), true, false);
   if (root.is_discarded() || !root.is_object()) return bad("not a CBOR object");
   try {
-    if (root.at("version").get<int>() != kSnapshotVersion)
+    const int version = root.at("version").get<int>();
+    if (version != kSnapshotVersion && version != 1)
       return bad("unsupported version " + root.at("version").dump());
     ExecsimCore fresh(config_);
     for (const auto& ji : root.at("instruments")) {
@@ -550,12 +500,12 @@ Status ExecsimCore::restore(std::string_view snapshot) {
       }
       for (const auto& jd : ji.at("decided")) {
         DecisionOutput d;
-        if (!jd.at("order").is_null()) {
-          d.order.emplace();
-          if (!from_binary(jd.at("order"), *d.order)) return bad("undecodable order");
-        }
         const auto& payload = jd.at("payload").get_binary();
         d.payload.assign(payload.begin(), payload.end());
+        if (!jd.at("order").is_null()) {
+          d.intent.emplace();
+          if (!d.intent->ParseFromString(d.payload)) return bad("undecodable order intent");
+        }
         st.decided[jd.at("t").get<int64_t>()][jd.at("strategy").get<std::string>()] =
             std::move(d);
       }
@@ -565,28 +515,61 @@ Status ExecsimCore::restore(std::string_view snapshot) {
         c.event_time_ns = jc.at("t").get<int64_t>();
         st.cancels.push_back(std::move(c));
       }
-      for (const auto& jw : ji.at("working")) {
-        WorkingOrder w;
-        if (!from_binary(jw.at("order"), w.order)) return bad("undecodable working order");
-        w.cumulative_e8 = jw.at("cumulative").get<int64_t>();
-        w.cumulative_notional_e8 = jw.at("cumulative_notional").get<int64_t>();
-        w.events = jw.at("events").get<uint64_t>();
-        st.working.push_back(std::move(w));
+      json engine;
+      if (version == kSnapshotVersion) {
+        engine = ji.at("engine");
+      } else {
+        // Version 1: books, working MARKET/LIMIT orders and the finished-order
+        // memory, converted to the engine's form.
+        json sleeves = json::array();
+        for (const auto& jb : ji.at("books"))
+          sleeves.push_back({{"strategy", jb.at("strategy")},
+                             {"quantity", jb.at("quantity")},
+                             {"cost", jb.at("cost")},
+                             {"open_fees", jb.at("open_fees")},
+                             {"realized", jb.at("realized")},
+                             {"fees", jb.at("fees")},
+                             {"cash", jb.at("cash")},
+                             {"volume", json::array()}});
+        json orders = json::array();
+        uint64_t seq = 1;
+        for (const auto& jw : ji.at("working")) {
+          v1::Order order;
+          if (!from_binary(jw.at("order"), order)) return bad("undecodable working order");
+          const OrderSpec spec = spec_from_proto(order);
+          const int64_t cum = jw.at("cumulative").get<int64_t>();
+          json spec_j;
+          spec_to_json(spec, spec_j);
+          orders.push_back({{"spec", spec_j},
+                            {"seq", seq++},
+                            {"status", static_cast<int>(cum > 0 ? v1::ORDER_STATUS_PARTIALLY_FILLED
+                                                                : v1::ORDER_STATUS_NEW)},
+                            {"send", spec.decision_ns},
+                            {"arrival", spec.decision_ns},
+                            {"expire_at", 0},
+                            {"quantity", spec.quantity_e8},
+                            {"cum", cum},
+                            {"cum_notional", jw.at("cumulative_notional")},
+                            {"cum_fees", 0},
+                            {"rate_fees", 0},
+                            {"events", jw.at("events")},
+                            {"triggered", false},
+                            {"stop", 0},
+                            {"extreme", 0},
+                            {"reported_stop", 0},
+                            {"slice_left", 0},
+                            {"slice_no", 0},
+                            {"children", json::array()},
+                            {"oco_done", false}});
+        }
+        engine = {{"next_seq", seq},
+                  {"atr", {{"ranges", json::array()}, {"previous_close", 0}}},
+                  {"sleeves", sleeves},
+                  {"orders", orders},
+                  {"scheduled", json::array()},
+                  {"finished", ji.at("finished")}};
       }
-      for (const auto& jf : ji.at("finished"))
-        st.finished.push_back(
-            {jf.at(0).get<std::string>(), jf.at(1).get<uint64_t>(), jf.at(2).get<bool>()});
-      for (const auto& jb : ji.at("books")) {
-        auto s = jb.at("strategy").get<std::string>();
-        if (!st.books.contains(s)) continue;  // strategy no longer configured here
-        Book& b = st.books[s];
-        b.quantity_e8 = jb.at("quantity").get<int64_t>();
-        b.cost_e8 = jb.at("cost").get<int64_t>();
-        b.open_fees_e8 = jb.at("open_fees").get<int64_t>();
-        b.realized_pnl_e8 = jb.at("realized").get<int64_t>();
-        b.fees_e8 = jb.at("fees").get<int64_t>();
-        b.cash_e8 = jb.at("cash").get<int64_t>();
-      }
+      if (auto s = st.engine->from_json(engine); !s) return s;
     }
     instruments_ = std::move(fresh.instruments_);
     pending_ = {};

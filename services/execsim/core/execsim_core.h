@@ -1,6 +1,6 @@
 // The pure core of execsim, the paper venue: accepts decision outputs,
-// matches working orders against bars, keeps exact per-(strategy,
-// instrument) books, and emits execution reports, positions and outcomes
+// runs one matching engine per instrument (core/engine.h) against bars,
+// and emits execution reports, positions, closed trades and outcomes
 // (docs/services/execsim.md).
 //
 //   ExecsimCore core(config);
@@ -11,20 +11,23 @@
 // Lockstep, per instrument: bar t is processed only once the decision output
 // (OrderIntent or DecisionRejection) of every configured strategy for the
 // previous processed bar is present (nothing is needed for the first bar).
-// Processing a bar: accept the orders decided at the previous bar, apply
-// cancels, match working orders against the bar, then publish reports, one
-// Position per strategy, and outcomes. Outputs therefore never depend on how
-// the MD and ORDERS streams interleave.
+// Processing a bar: submit the orders decided at the previous bar and the
+// cancels sent before the bar, run the engine over the bar, then publish
+// reports, one Position per strategy, and outcomes. Outputs therefore never
+// depend on how the MD and ORDERS streams interleave.
 //
-// Rows for PostgreSQL (orders, fills, positions, outcomes) accumulate in
-// pending_rows() until the shell writes them in the checkpoint transaction.
+// Rows for PostgreSQL (orders, reports, fills, positions, trades, outcomes)
+// accumulate in pending_rows() until the shell writes them in the checkpoint
+// transaction.
 //
-// No I/O, no clock. Not thread-safe: the shell serialises calls.
+// No I/O, no clock (bar times are the clock). Not thread-safe: the shell
+// serialises calls.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +35,7 @@
 #include <vector>
 
 #include "execsim/core/book.h"
+#include "execsim/core/engine.h"
 #include "execsim/core/execsim_config.h"
 #include "tp/bus/consumer_loop.h"
 #include "tp/runtime/checkpoint.h"
@@ -45,12 +49,15 @@ namespace tp::execsim {
 
 // What the shell persists, in the order the core produced it.
 struct PendingRows {
-  std::vector<trading::v1::Order> orders;  // first seen (accepted or rejected)
+  std::vector<trading::v1::Order> orders;    // first seen (accepted or rejected)
+  std::vector<trading::v1::Order> replaced;  // orders as changed by a cancel/replace
   std::vector<trading::v1::ExecutionReport> reports;
   std::vector<trading::v1::Position> positions;
+  std::vector<trading::v1::ClosedTrade> trades;
   std::vector<std::pair<std::string, trading::v1::Outcome>> outcomes;  // message id, outcome
   bool empty() const {
-    return orders.empty() && reports.empty() && positions.empty() && outcomes.empty();
+    return orders.empty() && replaced.empty() && reports.empty() && positions.empty() &&
+           trades.empty() && outcomes.empty();
   }
 };
 
@@ -71,12 +78,16 @@ class ExecsimCore final : public runtime::Checkpointed {
   void clear_pending_rows() { pending_ = {}; }
   void discard_pending() override { pending_ = {}; }
 
-  // Read-only views (tests, metrics, the gRPC service later).
+  // Read-only views (tests, metrics).
   const Book* book(const std::string& strategy, const InstrumentKey& key) const;
+  const Engine* engine(const InstrumentKey& key) const;
   std::optional<int64_t> mark_e8(const InstrumentKey& key) const;
   size_t waiting_bars() const;
   size_t working_orders() const;
+  const ExecsimConfig& config() const { return config_; }
 
+  // Snapshot version 2; version 1 snapshots (before the order model of
+  // issue 6) are still restored.
   std::string snapshot() const override;
   [[nodiscard]] Status restore(std::string_view snapshot) override;
 
@@ -86,25 +97,12 @@ class ExecsimCore final : public runtime::Checkpointed {
     std::string correlation_id;
   };
   struct DecisionOutput {
-    std::optional<trading::v1::Order> order;  // unset = a rejection
-    std::string payload;                      // serialised original, for idempotence
-  };
-  struct WorkingOrder {
-    trading::v1::Order order;
-    int64_t cumulative_e8 = 0;
-    int64_t cumulative_notional_e8 = 0;
-    uint64_t events = 0;  // last event number used in an exec id
+    std::optional<trading::v1::OrderIntent> intent;  // unset = a rejection
+    std::string payload;                             // serialised original, for idempotence
   };
   struct PendingCancel {
     trading::v1::CancelRequest request;
     int64_t event_time_ns = 0;
-  };
-  // A client order id the venue is done with: its last event number keeps
-  // later reports (e.g. a rejected cancel) from reusing an exec id.
-  struct Finished {
-    std::string client_order_id;
-    uint64_t events = 0;
-    bool was_order = true;  // false: only seen in a cancel for an unknown order
   };
   struct InstrumentState {
     std::vector<std::string> strategies;  // sorted
@@ -113,11 +111,10 @@ class ExecsimCore final : public runtime::Checkpointed {
     std::deque<QueuedBar> bars;
     std::map<int64_t, std::map<std::string, DecisionOutput>> decided;
     std::vector<PendingCancel> cancels;
-    std::vector<WorkingOrder> working;  // acceptance order = matching priority
-    std::deque<Finished> finished;  // oldest first, at most finished_order_memory
-    std::map<std::string, Book> books;
+    std::unique_ptr<Engine> engine;
   };
 
+  std::map<std::string, int64_t> initial_cash(const InstrumentKey& key) const;
   InstrumentState* find(const trading::v1::Instrument& instrument);
   bus::HandleResult add_decision(const trading::v1::Instrument& instrument,
                                  const std::string& strategy, int64_t t, DecisionOutput output);
@@ -126,14 +123,21 @@ class ExecsimCore final : public runtime::Checkpointed {
   void advance(const InstrumentKey& key, InstrumentState& st, runtime::Outbox& out);
   void process(const InstrumentKey& key, InstrumentState& st, const QueuedBar& qb,
                runtime::Outbox& out);
-  void remember(InstrumentState& st, Finished finished) const;
-  Finished* find_finished(InstrumentState& st, const std::string& client_order_id);
+  void publish_events(const InstrumentKey& key, std::vector<Event>& events, int64_t t,
+                      const std::string& correlation_id, runtime::Outbox& out,
+                      std::vector<std::pair<std::string, trading::v1::Outcome>>& outcomes);
   void emit_report(const trading::v1::ExecutionReport& report, const std::string& correlation_id,
                    runtime::Outbox& out);
 
   ExecsimConfig config_;
   std::map<InstrumentKey, InstrumentState> instruments_;
   PendingRows pending_;
+  std::vector<Event> events_;  // scratch
 };
+
+// The report an engine event becomes (text included).
+trading::v1::ExecutionReport to_report(const Event& event, const InstrumentKey& key,
+                                       const FillModel& model, int64_t t,
+                                       const std::string& correlation_id);
 
 }  // namespace tp::execsim

@@ -45,5 +45,57 @@ TEST(ExecsimConfig, ReportsEveryProblem) {
             "\"binance-us/BTCUSDT\"");
 }
 
+TEST(ExecsimConfig, ReadsEveryFillAssumption) {
+  auto cfg = load(R"({"strategies": {"momo": {"instruments": ["binance-us/BTCUSDT"],
+      "initial_cash": "1"}},
+      "grpc": {"address": "127.0.0.1:0"},
+      "execution": {"slippage_atr_fraction": "0.5", "impact_coefficient": "0.1", "atr_bars": 20,
+                    "fee_tiers": {"vip": {"min_volume": "1000000", "maker_bps": "1",
+                                          "taker_bps": "7.5"},
+                                  "base": {"min_volume": "0", "maker_bps": "2", "taker_bps": "10"}},
+                    "fee_tier_window_days": 0, "min_fee_per_order": "1.25",
+                    "intrabar_path": "bar_direction", "gap_fill": "order_price",
+                    "limit_fill": "touch", "iceberg_slices_per_bar": 3, "latency": "250ms",
+                    "session_end_utc": "21:30", "no_fill_flags": ["ZERO_VOLUME", "OUTLIER"]}})");
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
+  const FillModel& f = cfg->fills;
+  EXPECT_EQ(f.slippage_atr_fraction_e8, 50'000'000);
+  EXPECT_EQ(f.impact_coefficient_e8, 10'000'000);
+  EXPECT_EQ(f.atr_bars, 20);
+  ASSERT_EQ(f.fee_tiers.size(), 2u);
+  EXPECT_EQ(f.fee_tiers[0].name, "base");  // sorted by min_volume
+  EXPECT_EQ(f.fee_tiers[1].taker_bps_e8, 750'000'000);
+  EXPECT_EQ(f.fee_tier_window_days, 0);
+  EXPECT_EQ(f.min_fee_per_order_e8, 125'000'000);
+  EXPECT_EQ(f.path, IntrabarPath::kBarDirection);
+  EXPECT_EQ(f.gap_fill, GapFill::kOrderPrice);
+  EXPECT_EQ(f.limit_fill, LimitFill::kTouch);
+  EXPECT_EQ(f.iceberg_slices_per_bar, 3);
+  EXPECT_EQ(f.latency_ns, 250'000'000);
+  EXPECT_EQ(f.session_end_ns, (21 * 3600 + 30 * 60) * 1'000'000'000LL);
+  EXPECT_EQ(f.no_fill_flags, 3u);
+  EXPECT_EQ(cfg->grpc_address, "127.0.0.1:0");
+  // Defaults.
+  auto d = load(R"({"strategies": {"m": {"instruments": ["v/S"], "initial_cash": "1"}}})");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->fills.path, IntrabarPath::kNearerExtremeFirst);
+  EXPECT_EQ(d->fills.no_fill_flags, 1u | 2u | 4u | 16u);
+  EXPECT_EQ(d->fills.tiers().size(), 1u);
+  EXPECT_EQ(d->grpc_address, "127.0.0.1:50065");
+}
+
+TEST(ExecsimConfig, RejectsBadFillAssumptions) {
+  auto cfg = load(R"({"strategies": {"m": {"instruments": ["v/S"], "initial_cash": "1"}},
+      "execution": {"fee_tiers": {"a": {"min_volume": "5", "maker_bps": "1", "taker_bps": "2"}},
+                    "intrabar_path": "random", "session_end_utc": "25:00",
+                    "no_fill_flags": ["LATE"]}})");
+  ASSERT_FALSE(cfg.has_value());
+  const std::string& m = cfg.error().message;
+  EXPECT_NE(m.find("execution.fee_tiers: one tier must have min_volume \"0\""), std::string::npos) << m;
+  EXPECT_NE(m.find("execution.intrabar_path"), std::string::npos) << m;
+  EXPECT_NE(m.find("execution.session_end_utc: must be \"HH:MM\" (UTC), got \"25:00\""), std::string::npos) << m;
+  EXPECT_NE(m.find("\"LATE\" is not one of ZERO_VOLUME, OUTLIER, GAP_BEFORE, INCONSISTENT"), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace tp::execsim

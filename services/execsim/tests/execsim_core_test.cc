@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "tp/core/fixed_point.h"
@@ -283,15 +284,18 @@ TEST(ExecsimCore, IocRemainderIsCanceledAfterItsBar) {
   EXPECT_EQ(v.core.working_orders(), 0u);
 }
 
-TEST(ExecsimCore, FokFillsEntirelyOrCancels) {
+TEST(ExecsimCore, FokThatCannotFillEntirelyIsRejected) {
   Venue v;
   v.on(bar(0, "30000", "30100", "29900", "30050", "10"));
   decide(v, 0, intent("momo", 0, v1::SIDE_BUY, "0.25", v1::ORDER_TYPE_MARKET, "0",
                       v1::TIME_IN_FORCE_FOK));
   auto r = of_type<v1::ExecutionReport>(v.on(bar(1, "30100", "30200", "30000", "30150", "1")));
-  ASSERT_EQ(r.size(), 2u);
-  EXPECT_EQ(r[1].exec_type(), v1::EXEC_CANCELED);
-  EXPECT_EQ(r[1].text(), "FOK canceled: only 0.1 of 0.25 fillable within max_volume_share 0.1");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].exec_type(), v1::EXEC_REJECTED);
+  EXPECT_EQ(r[0].reject_reason(), v1::REJECT_FOK_UNFILLABLE);
+  EXPECT_EQ(r[0].order_status(), v1::ORDER_STATUS_REJECTED);
+  EXPECT_EQ(r[0].text(), "FOK rejected: only 0.1 of 0.25 fillable within max_volume_share 0.1 "
+                         "of bar volume 1");
   EXPECT_EQ(v.core.book("momo", kBtc)->quantity_e8, 0);
 }
 
@@ -350,7 +354,7 @@ TEST(ExecsimCore, InvalidOrdersAreRejectedWithReasons) {
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].exec_type(), v1::EXEC_REJECTED);
   EXPECT_EQ(r[0].reject_reason(), v1::REJECT_INVALID_ORDER);
-  EXPECT_EQ(r[0].text(), "order type ORDER_TYPE_STOP is not supported by the paper venue yet");
+  EXPECT_EQ(r[0].text(), "stop price 0 is not positive");
   EXPECT_EQ(r[1].text(), "quantity 0 is not positive");
   EXPECT_EQ(r[1].exec_id(), "exec:momo-binance-us-BTCUSDT-1700000000:1");
 
@@ -604,6 +608,49 @@ TEST(ExecsimCore, BookInvariantsHoldOnRandomOrderStreams) {
     }
     EXPECT_GT(fills, 20) << "seed " << seed;  // the stream really trades
   }
+}
+
+// A checkpoint written by the previous order model (snapshot version 1) is
+// converted: books, working orders (numbering continues) and finished ids.
+TEST(ExecsimCore, RestoresVersionOneSnapshots) {
+  using nlohmann::json;
+  auto bin = [](const google::protobuf::Message& m) {
+    std::string b = m.SerializeAsString();
+    return json::binary_t(std::vector<uint8_t>(b.begin(), b.end()));
+  };
+  v1::Order working = intent("momo", 0, v1::SIDE_BUY, "0.5", v1::ORDER_TYPE_LIMIT, "29000").order();
+  json books = json::array();
+  for (const char* s : {"meanrev", "momo"})
+    books.push_back({{"strategy", s}, {"quantity", e8("0.25")}, {"cost", e8("7500")},
+                     {"open_fees", e8("7.5")}, {"realized", 0}, {"fees", e8("7.5")},
+                     {"cash", e8("92492.5")}});
+  json inst = {{"venue", "binance-us"}, {"symbol", "BTCUSDT"}, {"last_bar_ns", T(1)},
+               {"mark", e8("30000")}, {"bars", json::array()}, {"decided", json::array()},
+               {"cancels", json::array()},
+               {"working", json::array({{{"order", bin(working)}, {"cumulative", e8("0.1")},
+                                         {"cumulative_notional", e8("2900")}, {"events", 2}}})},
+               {"finished", json::array({json::array({"old-order", 3, true})})},
+               {"books", books}};
+  json root = {{"version", 1}, {"instruments", json::array({inst})}};
+  auto bytes = json::to_cbor(root);
+  ExecsimCore core(make_config());
+  ASSERT_TRUE(core.restore(std::string(bytes.begin(), bytes.end())).has_value());
+  EXPECT_EQ(core.book("momo", kBtc)->quantity_e8, e8("0.25"));
+  EXPECT_EQ(core.book("momo", kBtc)->cash_e8, e8("92492.5"));
+  const LiveOrder* o = core.engine(kBtc)->find(cid("momo", 0));
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->status, v1::ORDER_STATUS_PARTIALLY_FILLED);
+  EXPECT_EQ(o->leaves(), e8("0.4"));
+  EXPECT_EQ(o->events, 2u);
+  // The restored order keeps working: bar 2 trades through 29000.
+  Venue v;
+  ASSERT_TRUE(v.core.restore(std::string(bytes.begin(), bytes.end())).has_value());
+  decide(v, 1);
+  auto r = of_type<v1::ExecutionReport>(v.on(bar(2, "29500", "29600", "28900", "29000", "10")));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].exec_id(), "exec:" + cid("momo", 0) + ":3");
+  EXPECT_EQ(r[0].exec_type(), v1::EXEC_FILL);
+  EXPECT_EQ(r[0].cumulative_quantity_e8(), e8("0.5"));
 }
 
 TEST(ExecsimCore, RestoreRejectsGarbage) {

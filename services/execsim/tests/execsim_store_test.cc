@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "execsim/portfolio_grpc.h"
+#include "execsim/query/portfolio_queries.h"
+
 #include <pqxx/pqxx>
 
 #include "tp/core/fixed_point.h"
@@ -68,6 +73,7 @@ class ExecsimStoreTest : public ::testing::Test {
     pg_ = std::move(*pg);
     auto conninfo = pg_->create_database("execsim_test");
     ASSERT_TRUE(conninfo) << conninfo.error().to_string();
+    conninfo_ = *conninfo;
     auto db = store::Database::connect({.connection_string = *conninfo});
     ASSERT_TRUE(db) << db.error().to_string();
     db_ = std::move(*db);
@@ -99,6 +105,7 @@ class ExecsimStoreTest : public ::testing::Test {
 
   std::unique_ptr<testing::PostgresServer> pg_;
   std::unique_ptr<store::Database> db_;
+  std::string conninfo_;
 };
 
 TEST_F(ExecsimStoreTest, WritesOrdersFillsAndPositionsInTheCheckpointTransaction) {
@@ -157,6 +164,110 @@ TEST_F(ExecsimStoreTest, AbandonedBatchWritesNothing) {
   EXPECT_TRUE(core.pending_rows().empty());
   commit(persisted, 1);
   EXPECT_EQ(query("SELECT count(*) FROM execsim_position_history"), "0|\n");
+}
+
+// The queries (and PortfolioService on top of them) answer from the tables
+// exactly: initial cash reconciles, orders carry their event history,
+// closed trades, statistics and outcomes agree with the hand computation.
+TEST_F(ExecsimStoreTest, PortfolioQueriesAnswerFromTheTables) {
+  ExecsimCore core(make_config());
+  PersistedExecsim persisted(core);
+  runtime::Outbox out;
+  auto ok_ = [](const bus::HandleResult& r) { EXPECT_EQ(r.kind(), bus::HandleResult::Kind::kOk); };
+  persisted.before_handle();
+  ok_(core.on_bar(bar(0, "30000", "10"), "bar-0", out));
+  ok_(core.on_intent(buy(0, "1"), out));
+  ok_(core.on_bar(bar(1, "30100", "10"), "bar-1", out));  // buy 1 at 30130.1, fee 30.1301
+  v1::OrderIntent sell = buy(1, "1");
+  sell.mutable_order()->set_client_order_id("momo-sell");
+  sell.mutable_order()->set_side(v1::SIDE_SELL);
+  sell.mutable_order()->set_type(v1::ORDER_TYPE_LIMIT);
+  sell.mutable_order()->set_limit_price_e8(e8("30250"));
+  sell.mutable_order()->mutable_trace()->set_decision_id("choice-2");
+  ok_(core.on_intent(sell, out));
+  ok_(core.on_bar(bar(2, "30200", "10"), "bar-2", out));  // high 30300: sold at 30250, no fee
+  commit(persisted, 3);
+
+  auto positions = query_positions(*db_, {});
+  ASSERT_TRUE(positions) << positions.error().to_string();
+  ASSERT_EQ(positions->positions_size(), 1);
+  EXPECT_EQ(positions->initial_cash_e8(), e8("100000"));
+  EXPECT_EQ(positions->cash_e8(), e8("100089.7699"));  // 100000 - 30130.1 - 30.1301 + 30250
+  EXPECT_EQ(positions->realized_pnl_e8(), e8("119.9"));
+
+  v1::GetOrdersRequest one;
+  one.set_client_order_id("momo-sell");
+  auto orders = query_orders(*db_, one);
+  ASSERT_TRUE(orders) << orders.error().to_string();
+  ASSERT_EQ(orders->orders_size(), 1);
+  EXPECT_EQ(orders->orders(0).limit_price_e8(), e8("30250"));
+  EXPECT_EQ(orders->last_reports(0).order_status(), v1::ORDER_STATUS_FILLED);
+  ASSERT_EQ(orders->events_size(), 2);
+  EXPECT_EQ(orders->events(0).exec_type(), v1::EXEC_ACK);
+  EXPECT_EQ(orders->events(1).text(), "LIMIT 30250 traded through (high 30300); maker fee 0 bps");
+  v1::GetOrdersRequest open;
+  open.set_open_only(true);
+  EXPECT_EQ(query_orders(*db_, open)->orders_size(), 0);
+  EXPECT_EQ(query_orders(*db_, {})->orders_size(), 2);
+
+  EXPECT_EQ(query_position_history(*db_, {})->positions_size(), 3);
+  auto trades = query_trades(*db_, {});
+  ASSERT_EQ(trades->trades_size(), 1);
+  EXPECT_EQ(trades->trades(0).entry_price_e8(), e8("30130.1"));
+  EXPECT_EQ(trades->trades(0).exit_price_e8(), e8("30250"));
+  EXPECT_EQ(trades->trades(0).net_pnl_e8(), e8("89.7699"));
+  EXPECT_EQ(trades->trades(0).position_side(), v1::SIDE_BUY);
+
+  auto stats = query_trade_stats(*db_, {});
+  ASSERT_TRUE(stats) << stats.error().to_string();
+  EXPECT_EQ(stats->trades(), 1u);
+  EXPECT_EQ(stats->wins(), 1u);
+  EXPECT_EQ(stats->net_pnl_e8(), e8("89.7699"));
+  EXPECT_EQ(stats->turnover_e8(), e8("60380.1"));
+  EXPECT_EQ(stats->fees_e8(), e8("30.1301"));
+  EXPECT_EQ(stats->fills(), 2u);
+  EXPECT_EQ(stats->bars(), 3u);
+  EXPECT_TRUE(std::isinf(stats->profit_factor()));
+
+  v1::GetOutcomesRequest by_decision;
+  by_decision.set_decision_id("choice-2");
+  auto outcomes = query_outcomes(*db_, by_decision);
+  ASSERT_EQ(outcomes->outcomes_size(), 1);
+  EXPECT_EQ(outcomes->realized_pnl_e8(), e8("89.7699"));
+  EXPECT_EQ(outcomes->outcome_ids(0), "outcome:choice-2:momo-sell:2");
+
+  // The gRPC service answers the same, once serving.
+  auto conn = store::Database::connect({.connection_string = conninfo_});
+  ASSERT_TRUE(conn);
+  PortfolioGrpcService service(std::move(*conn));
+  v1::GetPositionsRequest req;
+  v1::GetPositionsResponse resp;
+  EXPECT_EQ(service.GetPositions(nullptr, &req, &resp).error_code(), grpc::StatusCode::UNAVAILABLE);
+  service.set_serving(true);
+  ASSERT_TRUE(service.GetPositions(nullptr, &req, &resp).ok());
+  EXPECT_EQ(resp.SerializeAsString(), positions->SerializeAsString());
+
+  // A restart rebuilds the books exactly; so does replaying the fills table.
+  runtime::CheckpointStore checkpoints(*db_, "execsim");
+  auto saved = checkpoints.load();
+  ASSERT_TRUE(saved && *saved);
+  ExecsimCore restarted(make_config());
+  ASSERT_TRUE(restarted.restore((*saved)->snapshot));
+  EXPECT_EQ(restarted.snapshot(), core.snapshot());
+  Book replay{.cash_e8 = e8("100000")};
+  auto s = db_->transact([&](pqxx::work& tx) -> Status {
+    for (const auto& r : tx.exec("SELECT side, quantity_e8, notional_e8, fee_e8 FROM execsim_fills "
+                                 "ORDER BY bar_time_ns, exec_id"))
+      apply_fill(replay, std::string(r[0].c_str()) == "BUY" ? v1::SIDE_BUY : v1::SIDE_SELL,
+                 r[1].as<int64_t>(), r[2].as<int64_t>(), r[3].as<int64_t>());
+    return ok();
+  });
+  ASSERT_TRUE(s);
+  const Book* live = restarted.book("momo", {"binance-us", "BTCUSDT"});
+  EXPECT_EQ(replay.cash_e8, live->cash_e8);
+  EXPECT_EQ(replay.quantity_e8, live->quantity_e8);
+  EXPECT_EQ(replay.realized_pnl_e8, live->realized_pnl_e8);
+  EXPECT_EQ(replay.fees_e8, live->fees_e8);
 }
 
 }  // namespace
