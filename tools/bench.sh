@@ -18,6 +18,8 @@ echo "bench: LinTS bandit (select and learn, 16 features x 32 arms)..."
 "$BUILD/bench/bandit_bench" --repeat "${BENCH_ROUNDS:-5}" > "$OUT/bandit.json"
 echo "bench: audit ledger (appends into PostgreSQL, verification)..."
 "$BUILD/bench/ledger_bench" --repeat "${BENCH_ROUNDS:-3}" > "$OUT/ledger.json"
+echo "bench: execsim matching and fill engine (order events on one core)..."
+"$BUILD/bench/execsim_bench" --repeat "${BENCH_ROUNDS:-5}" > "$OUT/execsim.json"
 if [ -n "${BENCH_SKIP_PIPELINE:-}" ]; then
   echo "bench: pipeline skipped (BENCH_SKIP_PIPELINE set); the report keeps no pipeline figures"
   rm -f "$OUT/pipeline.json"

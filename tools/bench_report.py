@@ -20,11 +20,12 @@ def main(folder):
     regime = load(folder, "regime.json")
     bandit = load(folder, "bandit.json")
     ledger = load(folder, "ledger.json")
+    execsim = load(folder, "execsim.json")
     loadavg = os.getloadavg()
     report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "load_average_at_report": loadavg},
               "bus": bus, "pipeline": pipeline, "regime": regime,
-              "bandit": bandit, "ledger": ledger}
+              "bandit": bandit, "ledger": ledger, "execsim": execsim}
     with open(os.path.join(folder, "report.json"), "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
@@ -121,6 +122,27 @@ def main(folder):
                       ledger["verify_to_sha256_ratio"],
                       "%d: %s" % (ledger["target_verify_per_second"], "met" if ledger["meets_verify_target"] else "NOT met")),
                   "| verify reading from PostgreSQL | %.0f | | | |" % ledger["verify_db_per_second"], ""]
+    if execsim:
+        lines += ["## execsim matching and fill engine (one core, CPU time, median of %d rounds)" % execsim["rounds"], "",
+                  "%d bars, %d requests per round (new orders of every type and contingency, cancels, replaces) "
+                  "producing %d execution events (%d fills); up to %d orders working at once. Order events = "
+                  "requests in + execution events out." % (
+                      execsim["bars"], execsim["requests_per_round"], execsim["exec_events_per_round"],
+                      execsim["fills_per_round"], execsim["max_working_orders"]), "",
+                  "| measure | per second | engine requests/s over this baseline |", "|---|---:|---:|",
+                  "| baseline: copy requests into the engine's argument form | %.0f | %.2f |" % (
+                      execsim["baseline_copy_requests_per_second"], execsim["engine_to_copy_baseline_ratio"]),
+                  "| baseline: decode requests from protobuf | %.0f | %.2f |" % (
+                      execsim["baseline_decode_requests_per_second"], execsim["engine_to_decode_baseline_ratio"]),
+                  "| engine: requests | %.0f | |" % execsim["engine_requests_per_second"],
+                  "| engine: execution events | %.0f | |" % execsim["engine_exec_events_per_second"],
+                  "| engine: order events (requests + execution events) | %.0f | |" %
+                  execsim["engine_order_events_per_second"],
+                  "| whole pure core (lockstep, engine, reports, positions): requests | %.0f | |" %
+                  execsim["core_requests_per_second"], "",
+                  "Target >= %d order events/s on one core: %s (%.0f ns per order event)." % (
+                      execsim["target_order_events_per_second"], "met" if execsim["target_met"] else "NOT met",
+                      execsim["engine_ns_per_order_event"]), ""]
     with open(os.path.join(folder, "report.md"), "w") as f:
         f.write("\n".join(lines))
     return 0
