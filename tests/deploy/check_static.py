@@ -9,7 +9,10 @@
   compose     `docker-compose config` (Debian's docker-compose) validates
               docker-compose.yml with secrets from deploy/docker/make_secrets.sh;
               every service gets its own NATS user, key ring and exactly the HMAC
-              keys make_keys.py puts in its ring; admin ports match Prometheus
+              keys make_keys.py puts in its ring; admin ports match Prometheus;
+              the services with a gRPC server listen on 0.0.0.0 on the port
+              of their grpc.address default, published on loopback; tradectl
+              reaches the ledger's AuditService
   prometheus  `promtool check config`, `promtool check rules`, `promtool test
               rules`; the chart's copy of the rules is identical
   grafana     dashboards up to date with build_dashboards.py, valid against
@@ -21,6 +24,7 @@
               prod values, invalid values refused; manifests validated field by
               field against the Kubernetes API models (python3-kubernetes),
               probes, resources, security context, secrets and configs checked;
+              gRPC ports (container, TP_GRPC__ADDRESS, Service port grpc);
               the PrometheusRule passes promtool
   dockerfile  deploy/docker/Dockerfile: Debian 12 multi-stage, non-root,
               HEALTHCHECK; build packages known to install-deps.sh; runtime
@@ -103,6 +107,23 @@ class Ctx:
     def ring(self, service):
         return self.mk.verified_by(service, self.producers())
 
+    def grpc_ports(self):
+        """{service: port} of the services with a gRPC server: the port of
+        their grpc.address default in the sources (docs/services/*.md)."""
+        if getattr(self, "_grpc_ports", None) is not None:
+            return self._grpc_ports
+        ports = {}
+        for s in SERVICES:
+            for path in glob.glob(self.p("services", s, "**", "*.cc"), recursive=True):
+                if "/tests/" in path:
+                    continue
+                with open(path) as f:
+                    m = re.search(r'"grpc\.address",\s*\{\.default_value\s*=\s*"[^"]*:(\d+)"', f.read())
+                if m:
+                    ports[s] = int(m.group(1))
+        self._grpc_ports = ports
+        return ports
+
     def make_secrets(self, tmp):
         r = run(["bash", self.p("deploy/docker/make_secrets.sh"), tmp])
         if r.returncode != 0:
@@ -182,6 +203,10 @@ def check_compose(c):
     check(expected <= set(services), "compose runs nats, postgres, prometheus, grafana and the seven services",
           "missing %s" % sorted(expected - set(services)))
     check("tradectl" in all_services, "tradectl is available under the ops profile")
+    if "tradectl" in services and "ledger" in c.grpc_ports():
+        got = services["tradectl"].get("environment", {}).get("TP_LEDGER_GRPC")
+        check(got == "ledger:%d" % c.grpc_ports()["ledger"],
+              "tradectl: TP_LEDGER_GRPC is the ledger's AuditService (ledger:%d)" % c.grpc_ports()["ledger"], str(got))
     with open(c.p("deploy/prometheus/prometheus.yml")) as f:
         prom = yaml.safe_load(f)
     targets = {}
@@ -192,6 +217,9 @@ def check_compose(c):
                     host, _, port = t.rpartition(":")
                     targets[host] = (int(port), sc.get("labels", {}).get("service"))
     dockerfile = os.path.relpath(c.p("deploy/docker/Dockerfile"), c.root)
+    grpc = c.grpc_ports()
+    check(sorted(grpc) == ["execsim", "ledger", "paramctl", "regime"],
+          "the services with a gRPC server, from their grpc.address defaults: %s" % grpc)
     for name in SERVICES:
         s = services[name]
         env = s.get("environment", {})
@@ -219,6 +247,14 @@ def check_compose(c):
               and targets[name][1] == name,
               "%s: admin port %s is the one Prometheus scrapes (service label %s)" % (name, port, name),
               "prometheus.yml has %s" % (targets.get(name),))
+        published = [str(p).split("/")[0] for p in s.get("ports", [])]
+        if name in grpc:
+            port = grpc[name]
+            check(env.get("TP_GRPC__ADDRESS") == "0.0.0.0:%d" % port and "127.0.0.1:%d:%d" % (port, port) in published,
+                  "%s: gRPC on 0.0.0.0:%d (TP_GRPC__ADDRESS), published on 127.0.0.1:%d" % (name, port, port),
+                  "TP_GRPC__ADDRESS=%s, ports %s" % (env.get("TP_GRPC__ADDRESS"), published))
+        else:
+            check("TP_GRPC__ADDRESS" not in env, "%s: no TP_GRPC__ADDRESS (no gRPC server)" % name)
         deps = s.get("depends_on", {})
         check(deps.get("nats", {}).get("condition") == "service_healthy"
               and deps.get("postgres", {}).get("condition") == "service_healthy",
@@ -456,6 +492,9 @@ def check_helm(c):
               "the chart's config of %s is deploy/local/%s.json (symlink files/config/%s.json)" % (s, s, s))
         check(defaults["services"][s]["keyRing"] == c.ring(s),
               "values.yaml services.%s.keyRing == make_keys.py's ring (%s)" % (s, ", ".join(c.ring(s))))
+        check(defaults["services"][s].get("grpcPort") == c.grpc_ports().get(s),
+              "values.yaml services.%s.grpcPort == its grpc.address default (%s)" % (s, c.grpc_ports().get(s)),
+              str(defaults["services"][s].get("grpcPort")))
 
     if not need("go", "golang-go"):
         return
@@ -469,6 +508,8 @@ def check_helm(c):
         "credentials in the NATS URL": "nats:\n  urls: nats://decision:secret@nats:4222\n",
         "a password as a plain env override": "services:\n  ledger:\n    env:\n      TP_DATABASE__PASSWORD: x\n",
         "runAsNonRoot false": "podSecurityContext:\n  runAsNonRoot: false\n",
+        "a gRPC port for a service without gRPC": "services:\n  decision:\n    grpcPort: 50064\n",
+        "TP_GRPC__ADDRESS as an env override": "services:\n  ledger:\n    env:\n      TP_GRPC__ADDRESS: 0.0.0.0:1\n",
     }
     with tempfile.TemporaryDirectory() as tmp:
         for what, text in bad_values.items():
@@ -485,10 +526,10 @@ def check_helm(c):
         if not check(r.returncode == 0, "helm template with %s renders" % name, r.stderr.strip()):
             continue
         docs = [d for d in yaml.safe_load_all(r.stdout) if d]
-        check_manifests(c, name, docs, variants[name] or {})
+        check_manifests(c, name, docs, variants[name] or {}, merged(variants[name]))
 
 
-def check_manifests(c, name, docs, values):
+def check_manifests(c, name, docs, values, merged_values):
     by_kind = {}
     for d in docs:
         by_kind.setdefault(d["kind"], []).append(d)
@@ -542,6 +583,18 @@ def check_manifests(c, name, docs, values):
               "[%s] %s: config from the ConfigMap, equal to deploy/local/%s.json" % (name, s, s))
         sel = d["spec"]["selector"]["matchLabels"]
         so = svc_objs.get(s)
+        grpc_port = (merged_values.get("services", {}).get(s) or {}).get("grpcPort")
+        ctr_grpc = {p["name"]: p["containerPort"] for p in ctr.get("ports", [])}.get("grpc")
+        svc_grpc = [p for p in (so or {}).get("spec", {}).get("ports", []) if p.get("name") == "grpc"]
+        if grpc_port:
+            check(ctr_grpc == grpc_port and env.get("TP_GRPC__ADDRESS") == "0.0.0.0:%d" % grpc_port
+                  and len(svc_grpc) == 1 and svc_grpc[0].get("port") == grpc_port
+                  and svc_grpc[0].get("targetPort") == "grpc",
+                  "[%s] %s: gRPC on 0.0.0.0:%d, container port and Service port grpc" % (name, s, grpc_port),
+                  "container %s, env %s, Service %s" % (ctr_grpc, env.get("TP_GRPC__ADDRESS"), svc_grpc))
+        else:
+            check(ctr_grpc is None and "TP_GRPC__ADDRESS" not in env and not svc_grpc,
+                  "[%s] %s: no gRPC port" % (name, s))
         check(so and so["spec"]["selector"] == sel and so["spec"]["ports"][0]["targetPort"] == "admin"
               and all(d["spec"]["template"]["metadata"]["labels"].get(k) == v for k, v in sel.items()),
               "[%s] %s: a Service selects its pods on the admin port" % (name, s))
