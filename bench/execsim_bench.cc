@@ -56,6 +56,11 @@ struct BarEvents {
 };
 
 const char* kStrategies[] = {"s0", "s1", "s2", "s3"};
+// Cash of each sleeve: ample, so that the buying-power check (default
+// leverage 1) runs on every opening order but never binds, and the
+// workload is the same as without it (with 1M, this random stream's
+// losses and positions would soon get most orders rejected).
+constexpr int64_t kCash = 1'000'000'000 * kE8;
 
 std::vector<BarEvents> make_stream(uint64_t seed, int bars, int per_bar, size_t& order_events) {
   std::mt19937_64 rng(seed);
@@ -222,7 +227,7 @@ int main(int argc, char** argv) {
   size_t order_events = 0;
   const auto stream = make_stream(seed, bars, per_bar, order_events);
   std::map<std::string, int64_t> cash;
-  for (const char* s : kStrategies) cash[s] = 1'000'000 * kE8;
+  for (const char* s : kStrategies) cash[s] = kCash;
 
   std::vector<double> engine_s, copy_s, decode_s, core_s, engine_wall_s, split_inputs_s, split_bars_s;
   size_t exec_events = 0, max_working = 0, fills = 0;
@@ -306,7 +311,7 @@ int main(int argc, char** argv) {
   // fewer rounds: it is the shell's cost, not the engine's.
   for (int r = 0; r < (engine_only ? 0 : std::max(1, repeat / 2)); ++r) {
     tp::execsim::ExecsimConfig config;
-    for (const char* s : kStrategies) config.strategies[s] = {{{"binance-us", "BTCUSDT"}}, 1'000'000 * kE8};
+    for (const char* s : kStrategies) config.strategies[s] = {{{"binance-us", "BTCUSDT"}}, kCash};
     config.fills = model();
     tp::execsim::ExecsimCore core(config);
     tp::runtime::Outbox out;

@@ -1,6 +1,7 @@
 #include "execsim/core/engine.h"
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "tp/core/fixed_point.h"
@@ -24,6 +25,39 @@ bool is_terminal(v1::OrderStatus s) {
 bool taker_basis(Basis b) {
   return b == Basis::kMarket || b == Basis::kStop || b == Basis::kStopGap ||
          b == Basis::kLimitMarketable;
+}
+
+// The price an order is valued at by the buying-power check: the limit
+// (LIMIT, STOP_LIMIT), the stop (STOP not yet triggered); 0 = the current
+// price (MARKET, triggered STOP, TRAILING_STOP).
+int64_t own_reference(const OrderSpec& s, bool triggered) {
+  switch (s.type) {
+    case v1::ORDER_TYPE_LIMIT:
+    case v1::ORDER_TYPE_STOP_LIMIT:
+      return s.limit_e8;
+    case v1::ORDER_TYPE_STOP:
+      return triggered ? 0 : s.stop_e8;
+    default:
+      return 0;
+  }
+}
+
+void add(Reservation& sum, const Reservation& r, int64_t sign) {
+  sum.quantity_e8 += sign * r.quantity_e8;
+  sum.priced_e16 += sign * r.priced_e16;
+  sum.floating_e8 += sign * r.floating_e8;
+}
+
+// An exact product sum in 1e-16 units back to 1e-8, rounded half away from
+// zero like fixed::mul.
+int64_t round_e8(__int128 v_e16) {
+  const __int128 scale = fixed::kScale;
+  __int128 q = v_e16 / scale;
+  const __int128 r = v_e16 % scale;
+  if ((r < 0 ? -r : r) * 2 >= scale) q += v_e16 < 0 ? -1 : 1;
+  if (q > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();
+  if (q < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(q);
 }
 
 }  // namespace
@@ -86,6 +120,11 @@ Engine::Sleeve* Engine::sleeve(const std::string& strategy) {
 const Book* Engine::book(const std::string& strategy) const {
   auto it = sleeves_.find(strategy);
   return it == sleeves_.end() ? nullptr : &it->second.book;
+}
+
+Reservation Engine::reserved(const std::string& strategy, bool buy) const {
+  auto it = sleeves_.find(strategy);
+  return it == sleeves_.end() ? Reservation{} : it->second.reserved[buy ? 0 : 1];
 }
 
 std::map<std::string, Book> Engine::books() const {
@@ -196,6 +235,10 @@ void Engine::index_expiry(LiveOrder& o) {
 }
 
 void Engine::retire(LiveOrder& o) {
+  if (o.sleeve) {  // a finished order holds no buying power
+    add(static_cast<Sleeve*>(o.sleeve)->reserved[o.spec.buy() ? 0 : 1], o.reserved, -1);
+    o.reserved = {};
+  }
   unindex(o);
   if (o.expiry_indexed) expiries_.erase(o.expiry_it);
   o.expiry_indexed = false;
@@ -259,7 +302,13 @@ void Engine::activate(LiveOrder& c, LiveOrder& parent, const Pos& pos, std::vect
                 pos, out);
       return;
     }
+  } else if (auto why = funds_problem(c, c.spec, c.leaves(), pos)) {
+    end_order(c, v1::EXEC_CANCELED, v1::ORDER_STATUS_CANCELED, Why::kText,
+              "activated by parent " + parent.spec.id + " but " + *why,
+              v1::REJECT_INSUFFICIENT_FUNDS, pos, out);
+    return;
   }
+  reserve(c);
   init_trailing(c, pos);
   Event& e = emit(out, v1::EXEC_TRIGGERED, c);
   e.why = resized ? Why::kActivatedResized : Why::kActivated;
@@ -472,6 +521,88 @@ std::optional<std::string> Engine::reduce_only_problem(const LiveOrder& o, int64
   return std::nullopt;
 }
 
+void Engine::reserve(LiveOrder& o) {
+  if (model_.max_leverage_e8 == 0 || !o.sleeve) return;
+  Reservation now;
+  const bool holds = !o.spec.reduce_only &&
+                     (o.status == v1::ORDER_STATUS_NEW || o.status == v1::ORDER_STATUS_TRIGGERED ||
+                      o.status == v1::ORDER_STATUS_PARTIALLY_FILLED || o.waiting_exec);
+  if (holds) {
+    now.quantity_e8 = o.leaves();
+    const int64_t ref = own_reference(o.spec, o.triggered);
+    if (ref > 0)
+      now.priced_e16 = static_cast<__int128>(now.quantity_e8) * ref;
+    else
+      now.floating_e8 = now.quantity_e8;
+  }
+  Reservation& sum = static_cast<Sleeve*>(o.sleeve)->reserved[o.spec.buy() ? 0 : 1];
+  add(sum, o.reserved, -1);
+  add(sum, now, 1);
+  o.reserved = now;
+}
+
+// Gross exposure on the order's side if it and the sleeve's other working
+// opening orders on that side filled completely: the position already on
+// that side at the current price, the others' opening quantity at their
+// reference prices (pro rata when part of them only closes), and this
+// order's opening quantity at its reference price; within max_leverage x
+// equity at the current price. OCO siblings of the order are left out (only
+// one member of a group fills). A replace passes unless it needs more than
+// the order did.
+std::optional<std::string> Engine::funds_problem(const LiveOrder& o, const OrderSpec& spec,
+                                                 int64_t qty, const Pos& pos, bool replace) const {
+  if (model_.max_leverage_e8 == 0 || !o.sleeve || qty <= 0) return std::nullopt;
+  const Sleeve& sl = *static_cast<const Sleeve*>(o.sleeve);
+  const bool buy = spec.buy();
+  const int64_t mark = tradable_ ? price_at(path_, pos) : atr_.previous_close();
+  Reservation others = sl.reserved[buy ? 0 : 1];
+  add(others, o.reserved, -1);
+  for (const auto& id : spec.linked)
+    if (const LiveOrder* s = find(id); s && s != &o) add(others, s->reserved, -1);
+  const int64_t held = buy ? sl.book.quantity_e8 : -sl.book.quantity_e8;  // > 0: on this side
+  const int64_t after_others = held + others.quantity_e8;
+  auto opening = [&](int64_t q) {
+    return std::max<int64_t>(0, after_others + q) - std::max<int64_t>(0, after_others);
+  };
+  const int64_t open_qty = opening(qty);
+  if (open_qty == 0) return std::nullopt;  // it only closes
+  auto reference = [&](const OrderSpec& s) {
+    const int64_t r = own_reference(s, o.triggered);
+    return r > 0 ? r : mark;
+  };
+  const int64_t needs = fixed::mul(open_qty, reference(spec));
+  // |position| x mark: the position's exposure, and (signed) its part of the
+  // equity, equity_e8() without a second product.
+  const int64_t position_value = fixed::mul(abs64(held), mark);
+  const int64_t held_value = held > 0 ? position_value : 0;
+  const int64_t others_open = std::max<int64_t>(0, after_others) - std::max<int64_t>(0, held);
+  int64_t others_value = 0;
+  if (others_open > 0) {
+    const int64_t all = round_e8(others.priced_e16 + static_cast<__int128>(others.floating_e8) * mark);
+    others_value = others_open == others.quantity_e8 ? all : mul_div(all, others_open, others.quantity_e8);
+  }
+  const int64_t equity = sl.book.cash_e8 + (sl.book.quantity_e8 < 0 ? -position_value : position_value);
+  const int64_t limit = model_.max_leverage_e8 == fixed::kScale
+                            ? equity
+                            : fixed::mul(equity, model_.max_leverage_e8);
+  const int64_t available = limit - held_value - others_value;
+  if (needs <= available) return std::nullopt;
+  if (replace && !o.spec.reduce_only &&
+      needs <= fixed::mul(opening(o.leaves()), reference(o.spec)))
+    return std::nullopt;  // needs no more than the order did
+  std::string text = "insufficient buying power: " + side_name(spec.side) + " " + dec(qty) +
+                     " at " + dec(reference(spec));
+  if (open_qty < qty) text += " (opening " + dec(open_qty) + ")";
+  text += " needs " + dec(needs) + " of exposure, " + dec(available) + " available (equity " +
+          dec(equity) + " x leverage " + dec(model_.max_leverage_e8);
+  if (held_value > 0)
+    text += std::string(", less the ") + (buy ? "long " : "short ") + dec(held) + " at " + dec(mark);
+  if (others_value > 0)
+    text += std::string(held_value > 0 ? " and" : ", less") + " working " +
+            (buy ? "buys " : "sells ") + dec(others_value);
+  return text + ")";
+}
+
 void Engine::init_trailing(LiveOrder& o, const Pos& pos) {
   if (o.spec.type != v1::ORDER_TYPE_TRAILING_STOP || o.triggered || !tradable_) return;
   o.extreme_e8 = price_at(path_, pos);
@@ -592,8 +723,16 @@ void Engine::arrive(LiveOrder& o, const Pos& pos, std::vector<Event>& out) {
               v1::REJECT_POST_ONLY, pos, out);
     return;
   }
+  if (!o.spec.reduce_only) {
+    if (auto why = funds_problem(o, o.spec, o.leaves(), pos)) {
+      end_order(o, v1::EXEC_REJECTED, v1::ORDER_STATUS_REJECTED, Why::kText, *why,
+                v1::REJECT_INSUFFICIENT_FUNDS, pos, out);
+      return;
+    }
+  }
   if (o.spec.immediate()) {
     o.waiting_exec = true;
+    reserve(o);
     const Basis b = o.spec.type == v1::ORDER_TYPE_MARKET                ? Basis::kMarket
                     : (tradable_ && marketable(o, price)) ? Basis::kLimitMarketable
                                                           : Basis::kNone;
@@ -601,6 +740,7 @@ void Engine::arrive(LiveOrder& o, const Pos& pos, std::vector<Event>& out) {
     return;
   }
   o.status = v1::ORDER_STATUS_NEW;
+  reserve(o);
   init_trailing(o, pos);
   Event& e = emit(out, v1::EXEC_ACK, o);
   e.why = Why::kAccepted;
@@ -705,6 +845,10 @@ void Engine::apply_replace(Scheduled& s, const Pos& pos, std::vector<Event>& out
     if (auto why = reduce_only_problem(probe, m.quantity_e8 - o->cum_e8))
       return reject(v1::REJECT_REDUCE_ONLY, *why);
   }
+  if (!m.reduce_only && live) {
+    if (auto why = funds_problem(*o, m, m.quantity_e8 - o->cum_e8, pos, true))
+      return reject(v1::REJECT_INSUFFICIENT_FUNDS, *why);
+  }
   // What changes, for the report.
   std::string changes;
   auto note = [&](const char* what, int64_t before, int64_t after) {
@@ -768,6 +912,7 @@ void Engine::apply_replace(Scheduled& s, const Pos& pos, std::vector<Event>& out
   } else {
     o->slice_left_e8 = 0;
   }
+  reserve(*o);
   Event& e = emit(out, v1::EXEC_REPLACED, *o);
   e.why = Why::kReplaced;
   e.text = changes;
@@ -795,6 +940,7 @@ void Engine::trigger(LiveOrder& o, const Candidate& c, std::vector<Event>& out) 
   }
   o.status = o.cum_e8 > 0 ? v1::ORDER_STATUS_PARTIALLY_FILLED : v1::ORDER_STATUS_TRIGGERED;
   ++o.version;
+  reserve(o);  // a triggered STOP is valued at the current price from now on
   const int64_t price = price_at(path_, c.pos);
   {
     Event& e = emit(out, v1::EXEC_TRIGGERED, o);
@@ -934,6 +1080,7 @@ void Engine::execute(LiveOrder& o, const Pos& pos, Basis basis, int64_t level,
     const bool done = o.leaves() == 0;
     o.status = done ? v1::ORDER_STATUS_FILLED : v1::ORDER_STATUS_PARTIALLY_FILLED;
     ++o.version;
+    reserve(o);
     {
       Event& e = emit(out, done ? v1::EXEC_FILL : v1::EXEC_PARTIAL_FILL, o);
       e.last_qty_e8 = qty;
@@ -1272,6 +1419,7 @@ Status Engine::from_json(const nlohmann::json& j) {
     for (auto& l : levels_) l.clear();
     always_.clear();
     expiries_.clear();
+    for (auto& [name, sl] : sleeves_) sl.reserved[0] = sl.reserved[1] = {};
     for (const auto& jo : j.at("orders")) {
       auto o = std::make_unique<LiveOrder>();
       o->spec = spec_from(jo.at("spec"));
@@ -1296,6 +1444,7 @@ Status Engine::from_json(const nlohmann::json& j) {
       o->oco_done = jo.at("oco_done").get<bool>();
       if (!sleeves_.contains(o->spec.strategy)) continue;
       o->sleeve = sleeve(o->spec.strategy);
+      reserve(*o);  // derived from the order
       index(*o);
       index_expiry(*o);
       auto& node = *ids_.try_emplace(o->spec.id).first;

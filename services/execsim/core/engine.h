@@ -1,6 +1,7 @@
 // The matching and fill engine of one instrument: working orders, the
-// sleeves (books) of the strategies that trade it, and the rules that turn
-// bars into triggers, fills, cancels and expiries. Pure: it is driven only
+// sleeves (books) of the strategies that trade it, the order-entry checks
+// (reduce-only, buying power) and the rules that turn bars into triggers,
+// fills, cancels and expiries. Pure: it is driven only
 // by the calls below, and the times passed in are its clock (no system
 // clock, no I/O), so the same calls always give the same events.
 //
@@ -48,6 +49,16 @@ struct BarInput {
   uint32_t flags = 0;
 };
 
+// What working orders hold of their sleeve's buying power (one side): their
+// leaves, valued at their own reference price (limit, stop) or, for orders
+// without one (market, triggered stop, trailing stop), at the current
+// price. Derived from the orders, not snapshot state.
+struct Reservation {
+  int64_t quantity_e8 = 0;
+  __int128 priced_e16 = 0;  // exact sum of leaves x reference of the orders with a price of their own
+  int64_t floating_e8 = 0;  // leaves of the orders valued at the current price
+};
+
 struct LiveOrder;
 // The engine's indexes of working orders (pool-allocated nodes).
 using LevelIndex = std::multimap<int64_t, LiveOrder*, std::less<int64_t>,
@@ -89,6 +100,7 @@ struct LiveOrder {
   bool oco_done = false;          // OCO: siblings already canceled
   void* slot = nullptr;           // the engine's id slot (Engine::ids_)
   void* sleeve = nullptr;         // the strategy's sleeve (Engine::sleeves_)
+  Reservation reserved;           // what it holds of the sleeve's buying power (derived)
   // Within the current bar (reset lazily when `epoch` is not the engine's).
   uint64_t epoch = 0;
   uint32_t version = 0;           // candidates of an older version are stale
@@ -211,6 +223,8 @@ class Engine {
   void on_bar(const BarInput& bar, std::vector<Event>& out);
 
   const Book* book(const std::string& strategy) const;
+  // What the strategy's working opening orders on one side hold of its buying power.
+  Reservation reserved(const std::string& strategy, bool buy) const;
   std::map<std::string, Book> books() const;
   const LiveOrder* find(const std::string& id) const;
   std::vector<const LiveOrder*> orders() const;  // not terminal, by priority
@@ -224,6 +238,7 @@ class Engine {
   struct Sleeve {
     Book book;
     FeeVolume volume;
+    Reservation reserved[2];  // working opening orders: [0] buys, [1] sells (derived)
   };
   struct Scheduled {
     enum Kind : uint8_t { kOrder, kCancel, kReplace } kind = kOrder;
@@ -291,6 +306,11 @@ class Engine {
   void schedule_resting(LiveOrder& o, const Pos& from, bool bar_start);
   std::optional<std::string> reduce_only_problem(const LiveOrder& o, int64_t qty) const;
   int64_t reduce_only_room(const LiveOrder& o) const;
+  // Buying power (docs/services/execsim.md, "Buying power"): why `qty` of
+  // `spec` (o's spec, or its replacement) may not open now, if so.
+  std::optional<std::string> funds_problem(const LiveOrder& o, const OrderSpec& spec, int64_t qty,
+                                           const Pos& pos, bool replace = false) const;
+  void reserve(LiveOrder& o);  // brings o's share of its sleeve's Reservation up to date
   std::string untradable_reason() const;
   void fresh(LiveOrder& o) const;
   void index(LiveOrder& o);

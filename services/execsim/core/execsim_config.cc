@@ -156,6 +156,7 @@ ExecsimConfig read_execsim_config(config::Reader& r) {
                   "\"" + name + "\" is not one of ZERO_VOLUME, OUTLIER, GAP_BEFORE, INCONSISTENT");
     f.no_fill_flags |= bit;
   }
+  f.max_leverage_e8 = read_non_negative_decimal(r, "account.max_leverage", "1");
   cfg.finished_order_memory =
       r.integer("execution.finished_order_memory", {.min = 1, .max = 1'000'000, .default_value = 4096});
   cfg.grpc_address = r.string("grpc.address", {.default_value = "127.0.0.1:50065", .allow_empty = true});

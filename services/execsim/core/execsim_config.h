@@ -1,6 +1,7 @@
 // The paper venue's configuration: which (strategy, instrument) books exist,
-// their starting cash, and the fill model's parameters (every fill
-// assumption is one key here; docs/services/execsim.md, "Configuration").
+// their starting cash, the fill model's parameters (every fill assumption
+// is one key here; docs/services/execsim.md, "Configuration") and the
+// buying-power limit.
 //
 //   tp::config::Reader r(doc);
 //   tp::execsim::ExecsimConfig cfg = tp::execsim::read_execsim_config(r);
@@ -59,6 +60,7 @@ struct FeeTier {
   int64_t taker_bps_e8 = 0;
 };
 
+// What the engine applies: the fill assumptions and the buying-power limit.
 struct FillModel {
   // Slippage of taker executions, added up, each part against the trader:
   int64_t slippage_bps = 0;             // fixed: bps of the reference price
@@ -80,6 +82,9 @@ struct FillModel {
   int64_t latency_ns = 0;               // order (and cancel) sent at the bar open, arrives this later
   int64_t session_end_ns = 0;           // DAY orders expire at this time of the UTC day (ns after 00:00)
   uint32_t no_fill_flags = 1 | 2 | 4 | 16;  // bar quality flags on which nothing triggers or fills
+  // Buying power: an opening order is accepted while the sleeve's gross
+  // exposure stays within max_leverage x its equity (1 = cash account); 0 = no check.
+  int64_t max_leverage_e8 = 100'000'000;
 
   // The tier list actually used (fee_tiers, or one tier from maker/taker_fee_bps).
   std::vector<FeeTier> tiers() const;
@@ -94,7 +99,8 @@ struct ExecsimConfig {
   std::string grpc_address = "127.0.0.1:50065";  // PortfolioService; "" = no gRPC server
 };
 
-// Reads strategies.*, execution.* and grpc.address (errors are recorded in the reader).
+// Reads strategies.*, execution.*, account.max_leverage and grpc.address (errors are
+// recorded in the reader).
 ExecsimConfig read_execsim_config(config::Reader& reader);
 
 }  // namespace tp::execsim

@@ -97,5 +97,26 @@ TEST(ExecsimConfig, RejectsBadFillAssumptions) {
   EXPECT_NE(m.find("\"LATE\" is not one of ZERO_VOLUME, OUTLIER, GAP_BEFORE, INCONSISTENT"), std::string::npos) << m;
 }
 
+TEST(ExecsimConfig, ReadsTheBuyingPowerLimit) {
+  const char* base = R"({"strategies": {"m": {"instruments": ["v/S"], "initial_cash": "1"}}})";
+  auto d = load(base);
+  ASSERT_TRUE(d.has_value()) << d.error().message;
+  EXPECT_EQ(d->fills.max_leverage_e8, 100'000'000);  // default 1: a cash account
+  auto with = [](const char* leverage) {
+    return load(std::string(R"({"strategies": {"m": {"instruments": ["v/S"], "initial_cash": "1"}},
+        "account": {"max_leverage": ")") + leverage + "\"}}");
+  };
+  auto two = with("2.5");
+  ASSERT_TRUE(two.has_value()) << two.error().message;
+  EXPECT_EQ(two->fills.max_leverage_e8, 250'000'000);
+  auto off = with("0");
+  ASSERT_TRUE(off.has_value()) << off.error().message;
+  EXPECT_EQ(off->fills.max_leverage_e8, 0);  // no check
+  auto bad = with("-1");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("account.max_leverage: must not be negative"), std::string::npos)
+      << bad.error().message;
+}
+
 }  // namespace
 }  // namespace tp::execsim

@@ -8,7 +8,9 @@
 //   cumulative quantities and fees add up; nothing fills on a flagged bar;
 //   fill prices are inside the bar (makers) or on the right side of it
 //   (takers); books replayed from the fills alone equal the venue's books;
-//   a snapshot/restore at any point changes nothing.
+//   a snapshot/restore at any point changes nothing; the buying power the
+//   engine keeps reserved for working orders (incrementally) equals what
+//   the working orders hold, recomputed from them.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -64,6 +66,8 @@ ExecsimConfig random_config(uint64_t seed) {
     f.min_fee_per_order_e8 = pick(0, 3) * fixed::kScale;
   }
   f.session_end_ns = pick(0, 23) * 3600 * kNanosPerSecond;
+  const int64_t leverage[] = {0, 50'000'000, 100'000'000, 300'000'000};  // 0, 0.5, 1, 3
+  f.max_leverage_e8 = leverage[pick(0, 3)];
   return c;
 }
 
@@ -280,6 +284,7 @@ struct Checked {
   int fills = 0;
   int positions = 0;
   std::set<v1::ExecType> types;
+  std::set<v1::RejectReason> reasons;
 };
 
 // Walks the outputs, checking every invariant on the way.
@@ -304,6 +309,7 @@ Checked check_stream(const Stream& s, const ExecsimConfig& config,
       EXPECT_TRUE(r.ParseFromString(item.payload));
       EXPECT_TRUE(exec_ids.insert(r.exec_id()).second) << "duplicate exec id " << r.exec_id();
       c.types.insert(r.exec_type());
+      c.reasons.insert(r.reject_reason());
       EXPECT_GE(r.leaves_quantity_e8(), 0);
       EXPECT_FALSE(r.text().empty()) << r.exec_id();
       if (r.exec_type() == v1::EXEC_REJECTED) {
@@ -390,6 +396,7 @@ Checked check_stream(const Stream& s, const ExecsimConfig& config,
 
 TEST(ExecsimProperties, InvariantsHoldOnRandomOrderStreams) {
   std::set<v1::ExecType> seen;
+  std::set<v1::RejectReason> reasons;
   int fills = 0;
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -403,13 +410,71 @@ TEST(ExecsimProperties, InvariantsHoldOnRandomOrderStreams) {
     EXPECT_EQ(c.positions, 2 * 120);
     fills += c.fills;
     seen.insert(c.types.begin(), c.types.end());
+    reasons.insert(c.reasons.begin(), c.reasons.end());
     if (::testing::Test::HasFailure()) break;
   }
+  EXPECT_TRUE(reasons.contains(v1::REJECT_INSUFFICIENT_FUNDS));  // the check binds now and then
   EXPECT_GT(fills, 1000);  // the streams really trade
   for (auto t : {v1::EXEC_ACK, v1::EXEC_REJECTED, v1::EXEC_TRIGGERED, v1::EXEC_PARTIAL_FILL,
                  v1::EXEC_FILL, v1::EXEC_CANCELED, v1::EXEC_EXPIRED, v1::EXEC_REPLACED,
                  v1::EXEC_RESTATED})
     EXPECT_TRUE(seen.contains(t)) << v1::ExecType_Name(t) << " never happened";
+}
+
+// What the working orders of a strategy hold of its buying power on one
+// side, recomputed from them: leaves of the live orders that are not
+// reduce-only, at the limit (LIMIT, STOP_LIMIT) or the stop (STOP not
+// triggered), or else at the current price (floating).
+Reservation recomputed(const Engine& engine, const std::string& strategy, bool buy) {
+  Reservation r;
+  for (const LiveOrder* o : engine.orders()) {
+    if (o->spec.strategy != strategy || o->spec.buy() != buy || o->spec.reduce_only) continue;
+    if (o->status != v1::ORDER_STATUS_NEW && o->status != v1::ORDER_STATUS_TRIGGERED &&
+        o->status != v1::ORDER_STATUS_PARTIALLY_FILLED)
+      continue;
+    r.quantity_e8 += o->leaves();
+    const v1::OrderType t = o->spec.type;
+    if (t == v1::ORDER_TYPE_LIMIT || t == v1::ORDER_TYPE_STOP_LIMIT)
+      r.priced_e16 += static_cast<__int128>(o->leaves()) * o->spec.limit_e8;
+    else if (t == v1::ORDER_TYPE_STOP && !o->triggered)
+      r.priced_e16 += static_cast<__int128>(o->leaves()) * o->spec.stop_e8;
+    else
+      r.floating_e8 += o->leaves();
+  }
+  return r;
+}
+
+TEST(ExecsimProperties, ReservedBuyingPowerMatchesTheWorkingOrders) {
+  int checked = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    ExecsimConfig config = random_config(seed);
+    if (config.fills.max_leverage_e8 == 0) config.fills.max_leverage_e8 = fixed::kScale;
+    const Stream s = random_stream(seed + 200, 80);
+    ExecsimCore core(config);
+    runtime::Outbox out;
+    const size_t total = s.bars.size() + s.orders.size();
+    for (size_t n = 0; n < total; ++n) {
+      feed(s, seed, core, out, n, n + 1);
+      ExecsimCore restored(config);  // rebuilds the reservations from the snapshot's orders
+      ASSERT_TRUE(restored.restore(core.snapshot()).has_value());
+      for (const auto& [name, account] : config.strategies)
+        for (bool buy : {true, false}) {
+          const Reservation want = recomputed(*core.engine(kBtc), name, buy);
+          for (const ExecsimCore* c : {&core, &restored}) {
+            const Reservation got = c->engine(kBtc)->reserved(name, buy);
+            const std::string where = name + (buy ? " buys" : " sells") + ", message " +
+                                      std::to_string(n) + (c == &core ? "" : ", restored");
+            ASSERT_EQ(got.quantity_e8, want.quantity_e8) << where;
+            ASSERT_TRUE(got.priced_e16 == want.priced_e16) << where;
+            ASSERT_EQ(got.floating_e8, want.floating_e8) << where;
+          }
+          checked += want.quantity_e8 > 0;
+        }
+    }
+    out.take();
+  }
+  EXPECT_GT(checked, 1000);  // orders really work
 }
 
 TEST(ExecsimProperties, OutputsDoNotDependOnInterleavingOrRestarts) {

@@ -662,6 +662,231 @@ std::vector<Scenario> scenarios() {
   return all;
 }
 
+// ------------------------------------------------------------ buying power
+
+// Cash `cash`, account.max_leverage `leverage`, no slippage and no fees, so
+// every price below is a bar price and cash moves by quantity x price.
+std::function<void(ExecsimConfig&)> funds(const char* cash, const char* leverage) {
+  return [=](ExecsimConfig& c) {
+    c.strategies["momo"].initial_cash_e8 = e8(cash);
+    c.fills.max_leverage_e8 = e8(leverage);
+    c.fills.slippage_bps = 0;
+    c.fills.taker_fee_bps = 0;
+    c.fills.maker_fee_bps = 0;
+  };
+}
+
+constexpr auto kFunds = v1::REJECT_INSUFFICIENT_FUNDS;
+
+std::vector<Scenario> buying_power_scenarios() {
+  std::vector<Scenario> all;
+  const BarSpec flat{"30000", "30100", "29900", "30000", "10"};  // limits at 29000 do not fill
+  // Cash 50000, leverage 1. Bar 1: buy 1 at the open 30000 needs 30000 of
+  // 50000: filled; cash 20000. Bar 2 (open 30000): equity 20000 + 1 x 30000
+  // = 50000; the long holds 30000, so 20000 is available: a buy limit 1 at
+  // 29000 needs 29000 and is rejected; a buy limit 0.5 at 29000 needs 14500
+  // and rests (bar 3). Bar 4: the resting 0.5 at 29000 holds 14500, 5500 is
+  // left: a buy limit 0.25 at 29000 (7250) is rejected. Bar 5: once the
+  // resting order is canceled, the same 0.25 is accepted.
+  all.push_back(
+      {"buying power: within fills, beyond is rejected, working orders hold theirs",
+       {{flat, {}, group({market("a", kBuy, "1")})},
+        {flat,
+         {X{"a", ACK}, X{"a", FILL, "1", "30000", "0"}},
+         group({limit("b", kBuy, "1", "29000")}), {}, "1", "20000"},
+        {flat,
+         {X{"b", REJ, "0", "0", "0",
+            "insufficient buying power: BUY 1 at 29000 needs 29000 of exposure, 20000 available "
+            "(equity 50000 x leverage 1, less the long 1 at 30000)",
+            kFunds}},
+         group({limit("c", kBuy, "0.5", "29000")})},
+        {flat, {X{"c", ACK}}, group({limit("d", kBuy, "0.25", "29000")})},
+        {flat,
+         {X{"d", REJ, "0", "0", "0",
+            "insufficient buying power: BUY 0.25 at 29000 needs 7250 of exposure, 5500 available "
+            "(equity 50000 x leverage 1, less the long 1 at 30000 and working buys 14500)",
+            kFunds}},
+         group({limit("d2", kBuy, "0.25", "29000")}),
+         {cancel("c")}},
+        {flat, {X{"c", CXL, "0", "0", "0", "canceled on request"}, X{"d2", ACK}}, {}, {}, "1", "20000"}},
+       funds("50000", "1")});
+  // Cash 20000, leverage 2. Bar 1: buy 1 at 30000 needs 30000 of 40000:
+  // filled, cash -10000; the bar closes at 18000. Bar 2 (open 18000):
+  // equity -10000 + 18000 = 8000, limit 16000, the long holds 18000: -2000
+  // available, a buy 0.1 (1800) is rejected. Bar 3: a sell 0.5 only reduces
+  // the long: it passes although the sleeve is beyond its limit.
+  all.push_back(
+      {"buying power: a reducing order passes even beyond the limit",
+       {{flat, {}, group({market("a", kBuy, "1")})},
+        {{"30000", "30000", "18000", "18000", "10"},
+         {X{"a", ACK}, X{"a", FILL, "1", "30000", "0"}},
+         group({market("b", kBuy, "0.1")}), {}, "1", "-10000"},
+        {{"18000", "18100", "17900", "18000", "10"},
+         {X{"b", REJ, "0", "0", "0",
+            "insufficient buying power: BUY 0.1 at 18000 needs 1800 of exposure, -2000 available "
+            "(equity 8000 x leverage 2, less the long 1 at 18000)",
+            kFunds}},
+         group({market("c", kSell, "0.5")})},
+        {{"18000", "18100", "17900", "18000", "10"},
+         {X{"c", ACK}, X{"c", FILL, "0.5", "18000", "0"}}, {}, {}, "0.5", "-1000"}},
+       funds("20000", "2")});
+  // Cash 50000, leverage 1, long 1 bought at 30000 (cash 20000, equity
+  // 50000). Bar 2: sell 3 closes the long 1 and opens a short 2: only the 2
+  // count, 60000 > 50000: rejected. Bar 3: sell 2.5 opens 1.5 (45000):
+  // filled; cash 20000 + 75000 = 95000, short 1.5. Bar 4: equity 95000 -
+  // 1.5 x 30000 = 50000, the short holds 45000: a sell stop 0.25 at 29000
+  // (valued at its stop: 7250) is rejected, 5000 available.
+  all.push_back(
+      {"buying power: a flip checks only its opening part",
+       {{flat, {}, group({market("a", kBuy, "1")})},
+        {flat, {X{"a", ACK}, X{"a", FILL, "1", "30000", "0"}}, group({market("b", kSell, "3")})},
+        {flat,
+         {X{"b", REJ, "0", "0", "0",
+            "insufficient buying power: SELL 3 at 30000 (opening 2) needs 60000 of exposure, 50000 "
+            "available (equity 50000 x leverage 1)",
+            kFunds}},
+         group({market("c", kSell, "2.5")})},
+        {flat,
+         {X{"c", ACK}, X{"c", FILL, "2.5", "30000", "0"}},
+         group({stop("d", kSell, "0.25", "29000")}), {}, "-1.5", "95000"},
+        {flat,
+         {X{"d", REJ, "0", "0", "0",
+            "insufficient buying power: SELL 0.25 at 29000 needs 7250 of exposure, 5000 available "
+            "(equity 50000 x leverage 1, less the short 1.5 at 30000)",
+            kFunds}}}},
+       funds("50000", "1")});
+  // OTO: parent buy 1 at 30000, child buy limit 1 at 29000. The child is
+  // checked when the parent fills: equity 50000, the long holds 30000, the
+  // child needs 29000: canceled (it was acknowledged INACTIVE).
+  all.push_back(
+      {"buying power: a contingent child is checked when it activates",
+       {{flat,
+         {},
+         group({market("p", kBuy, "1").contingency(v1::CONTINGENCY_OTO),
+                limit("k", kBuy, "1", "29000")})},
+        {flat,
+         {X{"p", ACK}, X{"k", ACK}, X{"p", FILL, "1", "30000", "0"},
+          X{"k", CXL, "0", "0", "0",
+            "activated by parent p but insufficient buying power: BUY 1 at 29000 needs 29000 of "
+            "exposure, 20000 available (equity 50000 x leverage 1, less the long 1 at 30000)",
+            kFunds}},
+         {}, {}, "1", "20000"}},
+       funds("50000", "1")});
+  // Bracket, sell entry 1 at 30000 with cash 30000 (needs 30000 of 30000),
+  // take-profit buy limit 29000, stop-loss buy stop 31000, not reduce-only.
+  // At activation the take-profit only closes the short 1; the stop-loss
+  // too, because its OCO sibling is left out (only one of them can fill).
+  // Counted together they would open a long 1 at 31000 > 30000.
+  all.push_back(
+      {"buying power: bracket legs that close the entry pass",
+       {{flat,
+         {},
+         group({market("e", kSell, "1").contingency(v1::CONTINGENCY_BRACKET),
+                limit("tp", kBuy, "1", "29000"), stop("sl", kBuy, "1", "31000")})},
+        {flat,
+         {X{"e", ACK}, X{"tp", ACK}, X{"sl", ACK}, X{"e", FILL, "1", "30000", "0"},
+          X{"tp", TRIG, "0", "0", "0", "activated: parent e filled"}, X{"sl", TRIG}},
+         {}, {}, "-1", "60000"}},
+       funds("30000", "1")});
+  // A replace is checked like an arrival: quantity 0.5 -> 2 at 29000 needs
+  // 58000 of 50000 (the order's own 14500 is not counted twice): rejected,
+  // the order stays; 0.5 -> 1.5 (43500) is accepted.
+  all.push_back(
+      {"buying power: a replace that needs more is checked",
+       {{flat, {}, group({limit("r", kBuy, "0.5", "29000")})},
+        {flat, {X{"r", ACK}}, {}, {replace("r", limit("", kBuy, "2", "29000"))}},
+        {flat,
+         {X{"r", REJ, "0", "0", "0",
+            "replace rejected: insufficient buying power: BUY 2 at 29000 needs 58000 of exposure, "
+            "50000 available (equity 50000 x leverage 1)",
+            kFunds}},
+         {}, {replace("r", limit("", kBuy, "1.5", "29000"))}},
+        {flat, {X{"r", REPLACED, "0", "0", "0", "replaced: quantity 0.5 -> 1.5"}}}},
+       funds("50000", "1")});
+  // Cash 20000, leverage 2: long 1 at 30000 (cash -10000) and a buy limit
+  // 0.1 at 5000 accepted at 30000 (500 of 40000 - 30000). The price falls to
+  // 18000: equity 8000, limit 16000, the long holds 18000: -2000 available.
+  // Raising the order to 0.2 (1000) is rejected; shrinking it to 0.05 needs
+  // less than the order did and passes.
+  all.push_back(
+      {"buying power: a replace that needs less always passes",
+       {{flat, {}, group({market("a", kBuy, "1")})},
+        {flat, {X{"a", ACK}, X{"a", FILL, "1", "30000", "0"}}, group({limit("r", kBuy, "0.1", "5000")})},
+        {{"30000", "30000", "18000", "18000", "10"},
+         {X{"r", ACK}}, {}, {replace("r", limit("", kBuy, "0.2", "5000"))}},
+        {{"18000", "18100", "17900", "18000", "10"},
+         {X{"r", REJ, "0", "0", "0",
+            "replace rejected: insufficient buying power: BUY 0.2 at 5000 needs 1000 of exposure, "
+            "-2000 available (equity 8000 x leverage 2, less the long 1 at 18000)",
+            kFunds}},
+         {}, {replace("r", limit("", kBuy, "0.05", "5000"))}},
+        {{"18000", "18100", "17900", "18000", "10"},
+         {X{"r", REPLACED, "0", "0", "0", "replaced: quantity 0.1 -> 0.05"}}}},
+       funds("20000", "2")});
+  // On a flagged bar a market order is valued at the last tradable close
+  // (30000), not at the outlier's 40000.
+  all.push_back(
+      {"buying power: a market order on a flagged bar is valued at the last close",
+       {{flat, {}, group({market("x", kBuy, "2")})},
+        {{"40000", "40000", "40000", "40000", "10", v1::BAR_QUALITY_OUTLIER},
+         {X{"x", REJ, "0", "0", "0",
+            "insufficient buying power: BUY 2 at 30000 needs 60000 of exposure, 50000 available "
+            "(equity 50000 x leverage 1)",
+            kFunds}}}},
+       funds("50000", "1")});
+  // account.max_leverage 0: no check; cash goes negative.
+  all.push_back({"buying power: leverage 0 turns the check off",
+                 {{flat, {}, group({market("a", kBuy, "3")})},
+                  {flat, {X{"a", ACK}, X{"a", FILL, "3", "30000", "0"}}, {}, {}, "3", "-40000"}},
+                 funds("50000", "0")});
+  return all;
+}
+
+TEST(Scenarios, BuyingPower) {
+  for (const auto& s : buying_power_scenarios()) run(s);
+}
+
+// Orders that arrived but have not executed yet (IOC and FOK execute after
+// every arrival at the same point) hold their buying power too. Only the
+// engine can see two orders of one sleeve arrive together (the venue gets
+// one intent per strategy and bar). Cash 50000, leverage 1: i1 holds 30000
+// at the open 30000, i2 (30000 more) is rejected, then i1 executes.
+TEST(Scenarios, BuyingPowerOfOrdersArrivingTogether) {
+  FillModel model;  // leverage 1, no slippage, no fees
+  model.max_volume_share_e8 = e8("1");
+  Engine engine(model, {{"momo", e8("50000")}}, 64);
+  auto ioc = [](const std::string& id) {
+    OrderSpec s;
+    s.id = id;
+    s.strategy = "momo";
+    s.side = v1::SIDE_BUY;
+    s.type = v1::ORDER_TYPE_MARKET;
+    s.tif = v1::TIME_IN_FORCE_IOC;
+    s.quantity_e8 = e8("1");
+    return s;
+  };
+  const int64_t t = 1'700'000'000LL * kNanosPerSecond;
+  std::vector<Event> ev;
+  engine.submit({ioc("i1")}, t, ev);
+  engine.submit({ioc("i2")}, t, ev);
+  ASSERT_TRUE(ev.empty());
+  engine.on_bar({t, t + kStep, e8("30000"), e8("30100"), e8("29900"), e8("30000"), e8("10"), 0}, ev);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0].order->spec.id, "i2");
+  EXPECT_EQ(ev[0].type, v1::EXEC_REJECTED);
+  EXPECT_EQ(ev[0].reason, v1::REJECT_INSUFFICIENT_FUNDS);
+  EXPECT_EQ(ev[0].text,
+            "insufficient buying power: BUY 1 at 30000 needs 30000 of exposure, 20000 available "
+            "(equity 50000 x leverage 1, less working buys 30000)");
+  EXPECT_EQ(ev[1].order->spec.id, "i1");
+  EXPECT_EQ(ev[1].type, v1::EXEC_ACK);
+  EXPECT_EQ(ev[2].type, v1::EXEC_FILL);
+  EXPECT_EQ(ev[2].last_qty_e8, e8("1"));
+  EXPECT_EQ(ev[2].last_price_e8, e8("30000"));
+  EXPECT_EQ(engine.book("momo")->quantity_e8, e8("1"));
+  EXPECT_EQ(engine.reserved("momo", true).quantity_e8, 0);  // nothing works any more
+}
+
 TEST(Scenarios, HandComputedFillsPricesAndFees) {
   for (const auto& s : scenarios()) run(s);
 }
