@@ -297,6 +297,11 @@ def trading():
     b.row("Bandit (paramctl)")
     b.panel("timeseries", "Parameter choices emitted",
             [prom("sum(rate(tp_paramctl_choices_emitted_total[%s]))" % RATE, "choices")], unit="mps")
+    b.panel("timeseries", "Posteriors held for execsim's watermark",
+            [prom("max(tp_paramctl_held_posteriors)", "held")],
+            description="Event-time learning: regime posteriors held back until execsim's positions and "
+                        "outcomes up to the previous bar are in (docs/services/paramctl.md). A value that "
+                        "keeps growing means execsim is behind or does not book a strategy paramctl decides for.")
     b.panel("table", "Decisions per preset",
             [sql("""SELECT strategy, preset_id AS preset, count(*) AS decisions,
                     to_timestamp(max(event_time_ns) / 1e9) AS last_chosen

@@ -32,7 +32,8 @@ STREAMS = ["MD", "REGIME", "PARAMS", "SIG", "ORDERS", "EXEC", "CTL", "DLQ"]
 # docs/pipeline.md). tests/deploy checks every name against the sources.
 CONSUMERS = {
     "regime": [("MD", "regime-bars"), ("CTL", "regime-control")],
-    "paramctl": [("REGIME", "paramctl-regime"), ("PARAMS", "paramctl-outcomes")],
+    "paramctl": [("REGIME", "paramctl-regime"), ("PARAMS", "paramctl-outcomes"),
+                 ("EXEC", "paramctl-positions")],
     "signal": [("MD", "signal-bars"), ("PARAMS", "signal-params")],
     "decision": [("SIG", "decision-signals"), ("REGIME", "decision-regime"),
                  ("EXEC", "decision-positions"), ("CTL", "decision-control")],

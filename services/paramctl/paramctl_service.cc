@@ -8,6 +8,7 @@
 #include "tp/rpc/grpc_server.h"
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include "paramctl/param_grpc.h"
@@ -54,6 +55,8 @@ ParamctlConfig read_paramctl_config(config::Reader& r) {
   b.standardize_min_observations = r.integer(
       "bandit.standardize_min_observations", {.min = 2, .max = 1'000'000'000, .default_value = 30});
   b.pool_instruments = r.boolean("bandit.pool_instruments", {.default_value = false});
+  cfg.core.event_time_learning =
+      r.one_of("learning.sync", {"event_time", "arrival"}, "event_time") == "event_time";
   cfg.core.max_reward_delay_ns =
       r.duration_ms("bandit.max_reward_delay", {.default_value = std::chrono::milliseconds(0)})
           .count() *
@@ -125,6 +128,15 @@ bus::HandleResult ParamctlService::settle(const Verdict& verdict, std::string_vi
   if (auto s = runtime::publish_all(out, ctx.publisher()); !s)
     return bus::HandleResult::retry("publish: " + s.error().to_string());
   choices_->Increment(static_cast<double>(produced));
+  held_->Set(static_cast<double>(core_->waiting_posteriors()));
+  // One line per thing waited for (not per position that did not complete it).
+  std::string waiting = core_->waiting_for();
+  std::string what = waiting.substr(0, waiting.find(" ("));
+  if (what != logged_wait_) {
+    if (!waiting.empty())
+      log::info("choices wait for execsim (event-time learning)", {{"waiting_for", waiting}});
+    logged_wait_ = std::move(what);
+  }
   switch (verdict.kind) {
     case Verdict::Kind::kApplied:
       return bus::HandleResult::ok();
@@ -170,6 +182,14 @@ Status ParamctlService::start(runtime::ServiceContext& ctx) {
                   .Labels(labels)
                   .Register(registry);
 
+  held_ = &prometheus::BuildGauge()
+               .Name("tp_paramctl_held_posteriors")
+               .Help("Regime posteriors held back until execsim's positions and outcomes "
+                     "up to the previous bar have arrived (event-time learning).")
+               .Labels(labels)
+               .Register(registry)
+               .Add({});
+
   bus::Dispatcher regime;
   regime.on<trading::v1::RegimePosterior>(
       [this, &ctx](const bus::Received& r, const trading::v1::RegimePosterior& posterior) {
@@ -181,12 +201,21 @@ Status ParamctlService::start(runtime::ServiceContext& ctx) {
       });
   bus::Dispatcher outcomes;
   outcomes.on<trading::v1::Outcome>(
-      [this, &ctx](const bus::Received&, const trading::v1::Outcome& outcome) {
+      [this, &ctx](const bus::Received& r, const trading::v1::Outcome& outcome) {
         if (auto s = feed_->catch_up(); !s)
           return bus::HandleResult::retry("learn rewards: " + s.error().to_string());
         runtime::Outbox out;
-        Verdict v = core_->on_outcome(outcome);
+        Verdict v = core_->on_outcome(outcome, out, r.envelope.message_id);
         return settle(v, "outcomes", out, ctx);
+      });
+  bus::Dispatcher positions;
+  positions.on<trading::v1::Position>(
+      [this, &ctx](const bus::Received&, const trading::v1::Position& position) {
+        if (auto s = feed_->catch_up(); !s)
+          return bus::HandleResult::retry("learn rewards: " + s.error().to_string());
+        runtime::Outbox out;
+        Verdict v = core_->on_position(position, out);
+        return settle(v, "positions", out, ctx);
       });
   ctx.add_input({.durable = "paramctl-regime", .stream = std::string(runtime::topology::kRegime),
                  .filter_subject = "regime.>"},
@@ -194,6 +223,11 @@ Status ParamctlService::start(runtime::ServiceContext& ctx) {
   ctx.add_input({.durable = "paramctl-outcomes", .stream = std::string(runtime::topology::kParams),
                  .filter_subject = "params.outcome.>"},
                 std::move(outcomes));
+  if (config_.core.event_time_learning)
+    ctx.add_input({.durable = "paramctl-positions",
+                   .stream = std::string(runtime::topology::kExecutions),
+                   .filter_subject = "exec.position.>"},
+                  std::move(positions));
   ctx.set_checkpointed(*core_);
 
   // Built here so a bad address fails the start; serving starts in the

@@ -24,6 +24,7 @@ class GrpcServer;
 
 namespace prometheus {
 class Counter;
+class Gauge;
 template <typename T>
 class Family;
 }  // namespace prometheus
@@ -71,6 +72,8 @@ class ParamctlService final : public runtime::Service {
   std::unique_ptr<rpc::GrpcServer> server_;
   prometheus::Family<prometheus::Counter>* ignored_ = nullptr;
   prometheus::Counter* choices_ = nullptr;
+  prometheus::Gauge* held_ = nullptr;
+  std::string logged_wait_;  // what the last "waiting" log line said
 };
 
 }  // namespace tp::paramctl

@@ -43,6 +43,8 @@ struct RunResult {
   std::vector<std::string> fills;
   std::vector<std::string> orders;
   std::vector<std::string> positions;
+  std::vector<std::string> decisions;  // paramctl's: preset and standardised context
+  std::vector<std::string> bandit;     // the LinTS posterior per arm
   std::map<std::string, uint64_t> stream_messages;
   int64_t ledger_entries = 0;
   std::string ledger_verification;
@@ -138,6 +140,11 @@ class PipelineE2E : public ::testing::Test {
         "SELECT strategy, venue, symbol, bar_time_ns, quantity_e8, average_cost_e8, realized_pnl_e8, "
         "unrealized_pnl_e8, fees_e8, cash_e8, equity_e8 FROM execsim_positions "
         "ORDER BY strategy, venue, symbol");
+    result.decisions = rows(tx,
+        "SELECT decision_id, preset_id, standardized FROM paramctl_decisions ORDER BY decision_id");
+    result.bandit = rows(tx,
+        "SELECT strategy, venue, symbol, preset_id, rewards_learned, reward_sum, mean, stddev "
+        "FROM paramctl_bandit_arms ORDER BY strategy, venue, symbol, preset_id");
     result.ledger_entries = tx.exec1("SELECT count(*) FROM ledger_entries")[0].as<int64_t>();
     check_invariants(tx);
     tx.commit();
@@ -233,12 +240,24 @@ class PipelineE2E : public ::testing::Test {
                   .as<int64_t>(),
               0)
         << "outcomes attributed to decisions paramctl never made";
-    EXPECT_EQ(tx.exec1("SELECT count(*) FROM (SELECT DISTINCT decision_id, closed_time_ns, reward "
-                       "FROM execsim_outcomes) e LEFT JOIN paramctl_outcomes p "
-                       "USING (decision_id, closed_time_ns) WHERE p.decision_id IS NULL OR p.reward <> e.reward")[0]
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM execsim_outcomes e LEFT JOIN paramctl_outcomes p "
+                       "USING (outcome_id) WHERE p.outcome_id IS NULL OR p.reward <> e.reward "
+                       "OR p.decision_id <> e.decision_id")[0]
                   .as<int64_t>(),
               0)
         << "outcomes that did not reach paramctl, or arrived with another reward";
+    // Event-time learning: before each decision of a book, paramctl learned
+    // exactly that book's outcomes closed before the decision's bar. So the
+    // rewards learned are the outcomes closed before the book's last decision.
+    const auto learned =
+        tx.exec1("SELECT COALESCE(sum(rewards_learned), 0) FROM paramctl_bandit_arms")[0].as<int64_t>();
+    const auto expected = tx.exec1(
+        "SELECT count(*) FROM paramctl_outcomes o JOIN paramctl_decisions d USING (decision_id) "
+        "WHERE o.closed_time_ns < (SELECT max(event_time_ns) FROM paramctl_decisions l "
+        "  WHERE l.strategy = d.strategy AND l.venue = d.venue AND l.symbol = d.symbol)")[0]
+                              .as<int64_t>();
+    EXPECT_GT(learned, 0) << "the bandit learned nothing: the feedback loop would be untested";
+    EXPECT_EQ(learned, expected) << "rewards learned != outcomes closed before each book's last decision";
   }
 
   static tp::testing::TempDir* data_;
@@ -256,12 +275,14 @@ TEST_F(PipelineE2E, UndisturbedRunIsConsistentAndAKill9ChangesNothing) {
   EXPECT_EQ(static_cast<uint64_t>(clean.ledger_entries), all) << "ledger must hold every message";
 
   const uint64_t midway = clean.stream_messages["EXEC"] / 2;
-  for (const std::string victim : {"execsim", "decision"}) {
+  for (const std::string victim : {"execsim", "decision", "paramctl"}) {
     SCOPED_TRACE("kill -9 of " + victim);
     RunResult crashed = run(victim, midway);
     EXPECT_EQ(crashed.fills, clean.fills);
     EXPECT_EQ(crashed.orders, clean.orders);
     EXPECT_EQ(crashed.positions, clean.positions);
+    EXPECT_EQ(crashed.decisions, clean.decisions) << "the bandit chose differently";
+    EXPECT_EQ(crashed.bandit, clean.bandit) << "the bandit learned differently";
     EXPECT_EQ(crashed.stream_messages, clean.stream_messages) << "nothing lost, nothing doubled";
     EXPECT_EQ(crashed.ledger_entries, clean.ledger_entries);
     EXPECT_TRUE(crashed.ledger_ok) << crashed.ledger_verification;

@@ -409,7 +409,9 @@ void ExecsimCore::process(const InstrumentKey& key, InstrumentState& st, const Q
   if (bar.close_e8() > 0 && (!st.mark_e8 || !suspect)) st.mark_e8 = bar.close_e8();
   const int64_t mark = st.mark_e8.value_or(0);
 
-  // (e) One position per strategy, then the outcomes.
+  // (e) One position per strategy, then the outcomes. The positions carry
+  // the count of outcomes published for their book through this bar.
+  for (const auto& [id, o] : outcomes) ++st.outcomes_total[o.strategy()];
   for (const auto& strategy : st.strategies) {
     const Book& b = *engine.book(strategy);
     v1::Position p;
@@ -426,6 +428,8 @@ void ExecsimCore::process(const InstrumentKey& key, InstrumentState& st, const Q
     p.set_as_of_ns(bar.close_time_ns() != 0 ? bar.close_time_ns() : t);
     *p.mutable_trace() = trace_of(corr, t, "");
     p.set_strategy(strategy);
+    if (auto n = st.outcomes_total.find(strategy); n != st.outcomes_total.end())
+      p.set_outcomes_total(n->second);
     out.emit(runtime::subjects::exec_position(key.symbol),
              runtime::ids::position(strategy, key.venue, key.symbol, t), corr, p);
     pending_.positions.push_back(std::move(p));
@@ -466,7 +470,8 @@ std::string ExecsimCore::snapshot() const {
                            {"bars", bars},
                            {"decided", decided},
                            {"cancels", cancels},
-                           {"engine", engine}});
+                           {"engine", engine},
+                           {"outcomes_total", st.outcomes_total}});
   }
   json root = {{"version", kSnapshotVersion}, {"instruments", instruments}};
   auto bytes = json::to_cbor(root);
@@ -492,6 +497,9 @@ Status ExecsimCore::restore(std::string_view snapshot) {
       InstrumentState& st = it->second;
       st.last_bar_ns = opt_from(ji.at("last_bar_ns"));
       st.mark_e8 = opt_from(ji.at("mark"));
+      // Absent before Position.outcomes_total: counted from zero again.
+      if (ji.contains("outcomes_total"))
+        st.outcomes_total = ji.at("outcomes_total").get<std::map<std::string, uint64_t>>();
       for (const auto& jb : ji.at("bars")) {
         QueuedBar qb;
         if (!from_binary(jb.at("bar"), qb.bar)) return bad("undecodable bar");

@@ -112,6 +112,8 @@ class ExecsimCore final : public runtime::Checkpointed {
     std::map<int64_t, std::map<std::string, DecisionOutput>> decided;
     std::vector<PendingCancel> cancels;
     std::unique_ptr<Engine> engine;
+    // Outcomes published per strategy's book, cumulative (Position.outcomes_total).
+    std::map<std::string, uint64_t> outcomes_total;
   };
 
   std::map<std::string, int64_t> initial_cash(const InstrumentKey& key) const;

@@ -451,6 +451,15 @@ TEST(ExecsimCore, ClosingFillPublishesANetOutcomeForTheDecision) {
   EXPECT_EQ(p.cash_e8(), e8("100229.57"));  // 100000 - 100.1 + 330 - 0.33
   EXPECT_EQ(p.equity_e8(), e8("100009.57"));
   EXPECT_EQ(v.core.book("momo", kBtc)->open_fees_e8, e8("0.22"));
+  // paramctl's watermark: the outcomes published for each book so far.
+  EXPECT_EQ(p.outcomes_total(), 1u);
+  EXPECT_EQ(of_type<v1::Position>(items)[0].outcomes_total(), 0u);
+  // It is cumulative and survives a restore.
+  ExecsimCore restored(v.core.config());
+  ASSERT_TRUE(restored.restore(v.core.snapshot()));
+  EXPECT_EQ(restored.snapshot(), v.core.snapshot());
+  decide(v, 2);
+  EXPECT_EQ(of_type<v1::Position>(v.on(bar(3, "110", "110", "110", "110", "10")))[1].outcomes_total(), 1u);
 }
 
 // ---------------------------------------------------------------- streams

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "paramctl/core/pg_arrays.h"
 #include "tp/runtime/topology.h"
+#include "tp/signing/hmac.h"
 
 namespace tp::paramctl {
 namespace {
@@ -197,6 +199,20 @@ void ParamCore::remember_decision(const std::string& id, DecisionRef ref) {
   }
 }
 
+std::vector<const std::string*> ParamCore::strategies_of(const std::string& instrument) const {
+  std::vector<const std::string*> out;
+  for (const auto& [name, s] : config_.strategies)
+    if (std::find(s.instruments.begin(), s.instruments.end(), instrument) != s.instruments.end())
+      out.push_back(&name);
+  return out;
+}
+
+bool ParamCore::epoch_starts(const std::string& strategy, const std::string& instrument) const {
+  auto it = epochs_.find(epoch_key(strategy, instrument));
+  return it == epochs_.end() || it->second.decision_id.empty() ||
+         it->second.bars >= config_.strategies.at(strategy).decision_interval_bars;
+}
+
 Verdict ParamCore::on_regime(const trading::v1::RegimePosterior& posterior,
                              std::string_view correlation_id, runtime::Outbox& out) {
   std::lock_guard lock(mu_);
@@ -210,31 +226,73 @@ Verdict ParamCore::on_regime(const trading::v1::RegimePosterior& posterior,
   if (posterior.timeframe() != config_.timeframe)
     return Verdict::ignored("timeframe " + posterior.timeframe() + " is not " + config_.timeframe);
   const std::string inst = instrument_key(venue, symbol);
-  std::vector<const std::string*> strategies;
-  for (const auto& [name, s] : config_.strategies)
-    if (std::find(s.instruments.begin(), s.instruments.end(), inst) != s.instruments.end())
-      strategies.push_back(&name);
-  if (strategies.empty()) return Verdict::ignored("no strategy is configured for " + inst);
+  if (strategies_of(inst).empty()) return Verdict::ignored("no strategy is configured for " + inst);
   int64_t& last = last_t_[inst];
   if (t <= last)
     return Verdict::ignored("regime posterior at " + std::to_string(t) +
                             " is not after the last one at " + std::to_string(last));
   last = t;
-
   std::string correlation(correlation_id);
   if (correlation.empty()) correlation = posterior.trace().correlation_id();
+  if (!config_.event_time_learning) {
+    process(posterior, inst, correlation, out);
+    return Verdict::applied();
+  }
+  held_.push_back({inst, posterior, std::move(correlation)});
+  release(out);
+  return Verdict::applied();
+}
+
+std::string ParamCore::blocked(const std::string& instrument) const {
+  auto prev = processed_t_.find(instrument);
+  if (prev == processed_t_.end()) return "";  // the first bar: nothing was decided before
+  for (const std::string* strategy : strategies_of(instrument)) {
+    if (!epoch_starts(*strategy, instrument)) continue;
+    const std::string key = epoch_key(*strategy, instrument);
+    auto b = books_.find(key);
+    if (b == books_.end() || b->second.position_t < prev->second)
+      return key + ": execsim's position at " + std::to_string(prev->second) + " (latest " +
+             std::to_string(b == books_.end() ? 0 : b->second.position_t) + ")";
+    const BookWatermark& w = b->second;
+    uint64_t have = w.learned;
+    for (const auto& q : w.queued) have += q.closed_time_ns <= w.position_t;
+    if (have < w.outcomes_total)
+      return key + ": outcomes through " + std::to_string(w.position_t) + " (" +
+             std::to_string(have) + " of " + std::to_string(w.outcomes_total) + ")";
+  }
+  return "";
+}
+
+void ParamCore::release(runtime::Outbox& out) {
+  while (!held_.empty() && blocked(held_.front().instrument).empty()) {
+    const HeldPosterior h = std::move(held_.front());
+    held_.pop_front();
+    process(h.posterior, h.instrument, h.correlation_id, out);
+  }
+}
+
+void ParamCore::process(const trading::v1::RegimePosterior& posterior,
+                        const std::string& inst, const std::string& correlation,
+                        runtime::Outbox& out) {
+  const auto& venue = posterior.instrument().venue();
+  const auto& symbol = posterior.instrument().symbol();
+  const int64_t t = posterior.trace().event_time_ns();
+  const auto prev = processed_t_.find(inst);
+  const int64_t prev_t = prev == processed_t_.end() ? 0 : prev->second;
+  processed_t_[inst] = t;
   BanditContext context;
   for (const auto& n : context_feature_names()) context.add_names(n);
   for (double v : {posterior.p_bull(), posterior.p_bear(), posterior.p_chop(),
                    posterior.realized_vol(), posterior.trend(), 1.0})
     context.add_raw(v);
 
-  for (const std::string* strategy : strategies) {
+  for (const std::string* strategy : strategies_of(inst)) {
     const StrategySettings& settings = config_.strategies.at(*strategy);
-    Epoch& epoch = epochs_[epoch_key(*strategy, inst)];
-    if (epoch.decision_id.empty() || epoch.bars >= settings.decision_interval_bars) {
+    const std::string key = epoch_key(*strategy, inst);
+    if (epoch_starts(*strategy, inst)) {
       auto candidates = enabled_presets(*strategy);
       if (candidates.empty()) continue;  // prevented by check_preset and the start-up check
+      if (config_.event_time_learning) learn_book(key, prev_t);
       const std::string id = decision_id(*strategy, venue, symbol, t);
       ChooserPick pick = chooser_->choose({.strategy = *strategy, .venue = venue,
                                            .symbol = symbol, .context = context,
@@ -243,13 +301,14 @@ Verdict ParamCore::on_regime(const trading::v1::RegimePosterior& posterior,
                                            .seed = seed_of(id)});
       BanditContext decided = context;
       for (double z : pick.standardized) decided.add_standardized(z);
-      epoch = Epoch{id, t, 0, presets_.at(pick.preset_id), decided, pick.score};
+      epochs_[key] = Epoch{id, t, 0, presets_.at(pick.preset_id), decided, pick.score};
       arms_[arm_key(*strategy, inst, pick.preset_id)].pulls++;
       remember_decision(id, {*strategy, inst, pick.preset_id, decided, t});
       start_new_rows();
       pending_decisions_.push_back({id, *strategy, venue, symbol, pick.preset_id,
                                     context_json(context), t, pick.standardized});
     }
+    Epoch& epoch = epochs_[key];
     epoch.bars++;
     // The standardiser sees every bar, after the bar's decision (so a
     // decision is standardised with the statistics of the bars before it).
@@ -269,43 +328,109 @@ Verdict ParamCore::on_regime(const trading::v1::RegimePosterior& posterior,
     out.emit(runtime::subjects::param_choice(*strategy, symbol),
              runtime::ids::param_choice(*strategy, venue, symbol, t), correlation, choice);
   }
-  return Verdict::applied();
 }
 
-Verdict ParamCore::on_outcome(const trading::v1::Outcome& outcome) {
+void ParamCore::learn_book(const std::string& book, int64_t through_t) {
+  auto b = books_.find(book);
+  if (b == books_.end()) return;
+  auto& queued = b->second.queued;
+  auto later = std::stable_partition(queued.begin(), queued.end(), [&](const QueuedOutcome& q) {
+    return q.closed_time_ns <= through_t;
+  });
+  std::sort(queued.begin(), later, [](const QueuedOutcome& a, const QueuedOutcome& b) {
+    return std::tie(a.closed_time_ns, a.id) < std::tie(b.closed_time_ns, b.id);
+  });
+  for (auto it = queued.begin(); it != later; ++it)
+    learn_one(it->decision_id, it->closed_time_ns, it->reward);
+  b->second.learned += static_cast<uint64_t>(later - queued.begin());
+  queued.erase(queued.begin(), later);
+}
+
+void ParamCore::learn_one(const std::string& decision_id, int64_t closed_time_ns, double reward) {
+  auto ref = decisions_.find(decision_id);
+  if (ref == decisions_.end()) return;  // not remembered: recorded, never learned
+  const DecisionRef& d = ref->second;
+  if (config_.max_reward_delay_ns > 0 && d.event_time_ns > 0 &&
+      closed_time_ns - d.event_time_ns > config_.max_reward_delay_ns)
+    return;  // too late to learn from; still recorded
+  ArmStats& arm = arms_[arm_key(d.strategy, d.instrument, d.preset_id)];
+  arm.rewards_seen++;
+  arm.reward_sum += reward;
+  auto slash = d.instrument.find('/');
+  chooser_->learn(d.strategy, d.instrument.substr(0, slash), d.instrument.substr(slash + 1),
+                  d.preset_id, d.context, reward);
+}
+
+Verdict ParamCore::on_outcome(const trading::v1::Outcome& outcome, runtime::Outbox& out,
+                              std::string_view message_id) {
   std::lock_guard lock(mu_);
   if (outcome.decision_id().empty()) return Verdict::invalid("outcome has no decision_id");
   if (outcome.closed_time_ns() <= 0) return Verdict::invalid("outcome has no closed_time_ns");
   if (!std::isfinite(outcome.reward())) return Verdict::invalid("outcome reward must be finite");
-  const std::string key = outcome.decision_id() + "|" + std::to_string(outcome.closed_time_ns());
+  const std::string key =
+      message_id.empty()
+          ? outcome.decision_id() + "|" + std::to_string(outcome.closed_time_ns())
+          : std::string(message_id);
   if (outcome_keys_.contains(key))
-    return Verdict::ignored("outcome of " + outcome.decision_id() + " closed at " +
-                            std::to_string(outcome.closed_time_ns()) + " was already recorded");
+    return Verdict::ignored("outcome " + key + " was already recorded");
   outcome_keys_.emplace(key, 0);
   outcome_order_.push_back(key);
   while (outcome_order_.size() > config_.remembered_outcomes) {
     outcome_keys_.erase(outcome_order_.front());
     outcome_order_.pop_front();
   }
-  auto ref = decisions_.find(outcome.decision_id());
-  if (ref != decisions_.end() && config_.max_reward_delay_ns > 0 && ref->second.event_time_ns > 0 &&
-      outcome.closed_time_ns() - ref->second.event_time_ns > config_.max_reward_delay_ns)
-    ref = decisions_.end();  // too late to learn from; still recorded
-  if (ref != decisions_.end()) {
-    ArmStats& arm = arms_[arm_key(ref->second.strategy, ref->second.instrument,
-                                  ref->second.preset_id)];
-    arm.rewards_seen++;
-    arm.reward_sum += outcome.reward();
-    auto slash = ref->second.instrument.find('/');
-    chooser_->learn(ref->second.strategy, ref->second.instrument.substr(0, slash),
-                    ref->second.instrument.substr(slash + 1), ref->second.preset_id,
-                    ref->second.context, outcome.reward());
-  }
   start_new_rows();
-  pending_outcomes_.push_back({outcome.decision_id(), outcome.realized_pnl_e8(),
+  pending_outcomes_.push_back({key, outcome.decision_id(), outcome.realized_pnl_e8(),
                                outcome.fees_e8(), outcome.notional_e8(), outcome.reward(),
                                outcome.closed_time_ns()});
+  const std::string inst =
+      instrument_key(outcome.instrument().venue(), outcome.instrument().symbol());
+  auto strategy = config_.strategies.find(outcome.strategy());
+  const bool booked = strategy != config_.strategies.end() &&
+                      std::find(strategy->second.instruments.begin(),
+                                strategy->second.instruments.end(),
+                                inst) != strategy->second.instruments.end();
+  if (!config_.event_time_learning || !booked) {
+    learn_one(outcome.decision_id(), outcome.closed_time_ns(), outcome.reward());
+    return Verdict::applied();
+  }
+  books_[epoch_key(outcome.strategy(), inst)].queued.push_back(
+      {key, outcome.decision_id(), outcome.closed_time_ns(), outcome.reward()});
+  release(out);
   return Verdict::applied();
+}
+
+Verdict ParamCore::on_position(const trading::v1::Position& position, runtime::Outbox& out) {
+  std::lock_guard lock(mu_);
+  if (!config_.event_time_learning) return Verdict::ignored("event-time learning is off");
+  if (position.strategy().empty()) return Verdict::ignored("account position (no strategy)");
+  const int64_t t = position.trace().event_time_ns();
+  if (t <= 0) return Verdict::invalid("position has no trace.event_time_ns");
+  const std::string inst =
+      instrument_key(position.instrument().venue(), position.instrument().symbol());
+  auto strategy = config_.strategies.find(position.strategy());
+  if (strategy == config_.strategies.end() ||
+      std::find(strategy->second.instruments.begin(), strategy->second.instruments.end(), inst) ==
+          strategy->second.instruments.end())
+    return Verdict::ignored("strategy " + position.strategy() + " is not configured for " + inst);
+  BookWatermark& w = books_[epoch_key(position.strategy(), inst)];
+  if (t <= w.position_t)
+    return Verdict::ignored("position at " + std::to_string(t) + " is not after " +
+                            std::to_string(w.position_t));
+  w.position_t = t;
+  w.outcomes_total = position.outcomes_total();
+  release(out);
+  return Verdict::applied();
+}
+
+size_t ParamCore::waiting_posteriors() const {
+  std::lock_guard lock(mu_);
+  return held_.size();
+}
+
+std::string ParamCore::waiting_for() const {
+  std::lock_guard lock(mu_);
+  return held_.empty() ? "" : blocked(held_.front().instrument);
 }
 
 bool ParamCore::learn_external(const ExternalReward& r) {
@@ -447,8 +572,23 @@ std::string ParamCore::snapshot() const {
     decisions.push_back(
         {id, d.strategy, d.instrument, d.preset_id, context_to_json(d.context), d.event_time_ns});
   }
+  nlohmann::json books = nlohmann::json::object();
+  for (const auto& [key, w] : books_) {
+    nlohmann::json queued = nlohmann::json::array();
+    for (const auto& q : w.queued) queued.push_back({q.id, q.decision_id, q.closed_time_ns, q.reward});
+    books[key] = {{"position_t", w.position_t},
+                  {"outcomes_total", w.outcomes_total},
+                  {"learned", w.learned},
+                  {"queued", std::move(queued)}};
+  }
+  nlohmann::json held = nlohmann::json::array();
+  for (const auto& h : held_)
+    held.push_back({h.instrument, signing::to_hex(h.posterior.SerializeAsString()), h.correlation_id});
   nlohmann::json doc = {{"version", 1},
                         {"last_t", last_t_},
+                        {"processed_t", processed_t_},
+                        {"books", std::move(books)},
+                        {"held", std::move(held)},
                         {"epochs", std::move(epochs)},
                         {"arms", std::move(arms)},
                         {"decisions", std::move(decisions)},
@@ -490,9 +630,38 @@ Status ParamCore::restore(std::string_view snapshot) {
       outcome_order.push_back(k.get<std::string>());
     }
     const int64_t external_seq = doc.value("external_seq", int64_t{0});
+    // Absent in snapshots from before event-time learning: nothing was held back.
+    auto processed_t = doc.contains("processed_t")
+                           ? doc.at("processed_t").get<std::map<std::string, int64_t>>()
+                           : last_t;
+    std::map<std::string, BookWatermark> books;
+    if (doc.contains("books"))
+      for (const auto& [key, b] : doc.at("books").items()) {
+        BookWatermark w{b.at("position_t").get<int64_t>(), b.at("outcomes_total").get<uint64_t>(),
+                        b.at("learned").get<uint64_t>(), {}};
+        for (const auto& q : b.at("queued"))
+          w.queued.push_back({q.at(0).get<std::string>(), q.at(1).get<std::string>(),
+                              q.at(2).get<int64_t>(), q.at(3).get<double>()});
+        books[key] = std::move(w);
+      }
+    std::deque<HeldPosterior> held;
+    if (doc.contains("held"))
+      for (const auto& h : doc.at("held")) {
+        HeldPosterior p;
+        p.instrument = h.at(0).get<std::string>();
+        auto bytes = signing::from_hex(h.at(1).get<std::string>());
+        if (!bytes || !p.posterior.ParseFromString(*bytes))
+          return make_error(ErrorCode::kDataLoss,
+                            "paramctl snapshot: undecodable held posterior of " + p.instrument);
+        p.correlation_id = h.at(2).get<std::string>();
+        held.push_back(std::move(p));
+      }
     if (auto s = chooser_->restore(doc.at("chooser").get<std::string>()); !s)
       return make_error(s.error().code, "paramctl snapshot: " + s.error().message);
     last_t_ = std::move(last_t);
+    processed_t_ = std::move(processed_t);
+    books_ = std::move(books);
+    held_ = std::move(held);
     epochs_ = std::move(epochs);
     arms_ = std::move(arms);
     decisions_ = std::move(decisions);
@@ -528,10 +697,11 @@ Status ParamCore::persist(pqxx::work& tx) {
   }
   for (const auto& o : pending_outcomes_)
     tx.exec_params(
-        "INSERT INTO paramctl_outcomes (decision_id, realized_pnl_e8, fees_e8, notional_e8, "
-        "reward, closed_time_ns) VALUES ($1, $2, $3, $4, $5, $6) "
-        "ON CONFLICT (decision_id, closed_time_ns) DO NOTHING",
-        o.decision_id, o.realized_pnl_e8, o.fees_e8, o.notional_e8, o.reward, o.closed_time_ns);
+        "INSERT INTO paramctl_outcomes (outcome_id, decision_id, realized_pnl_e8, fees_e8, "
+        "notional_e8, reward, closed_time_ns) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (outcome_id) DO NOTHING",
+        o.outcome_id, o.decision_id, o.realized_pnl_e8, o.fees_e8, o.notional_e8, o.reward,
+        o.closed_time_ns);
   return chooser_->persist(tx);
 }
 

@@ -8,7 +8,8 @@
 //   core.load_presets(presets_from_db);
 //   tp::runtime::Outbox out;
 //   core.on_regime(posterior, envelope_correlation_id, out);  // -> ParameterChoice(t) x strategies
-//   core.on_outcome(outcome);                                 // -> queued outcome row
+//   core.on_outcome(outcome, out, message_id);                // -> queued outcome row
+//   core.on_position(position, out);                          // execsim's watermark
 //
 // Decision epochs: per (strategy, instrument) a new decision starts at the
 // first bar and then every decision_interval_bars bars; its id is
@@ -18,7 +19,19 @@
 // Learning: an outcome of a remembered decision (the last
 // remembered_decisions) is learned with the context recorded at the decision,
 // unless it closed more than max_reward_delay_ns after the decision's first
-// bar. Rewards given through gRPC Learn are learned through
+// bar.
+//
+// Event-time learning (event_time_learning): outcomes are not learned on
+// arrival but queued per book (strategy, instrument). A new decision epoch of
+// a book at bar t waits until execsim's Position of that book for the
+// previous bar t' has arrived, together with every outcome that Position's
+// outcomes_total counts; then the book's outcomes closed at or before t' are
+// learned in (closed_time_ns, message id) order and the choice is made.
+// While an epoch waits, its posterior and every later posterior, of any
+// instrument, are held back in arrival order (checkpointed), so the choices
+// leave in the order of the REGIME stream (downstream joins bound how far
+// one instrument may run ahead of another). The choices therefore depend only on the bars,
+// never on how the REGIME, PARAMS and EXEC streams interleave. Rewards given through gRPC Learn are learned through
 // learn_external() in paramctl_rewards.seq order, exactly once per state:
 // the snapshot records the last seq learned, and after construction or a
 // restore() external_catch_up() reports that later ones must be fed again
@@ -48,6 +61,7 @@
 #include "paramctl/core/preset_chooser.h"
 #include "tp/runtime/checkpoint.h"
 #include "tp/runtime/outbox.h"
+#include "trading/v1/execution.pb.h"
 #include "trading/v1/params.pb.h"
 #include "trading/v1/regime.pb.h"
 #include "trading/v1/services.pb.h"
@@ -71,6 +85,9 @@ struct ParamCoreConfig {
   // An outcome closed later than this after its decision's first bar is
   // recorded but not learned (0 = no limit).
   int64_t max_reward_delay_ns = 0;
+  // Learn in event time, joined with execsim's positions (see above); false =
+  // learn each outcome when it arrives.
+  bool event_time_learning = false;
 };
 
 // What a handler call did with its message.
@@ -103,6 +120,7 @@ struct ExternalReward {
 
 // A row of paramctl_outcomes.
 struct OutcomeRow {
+  std::string outcome_id;  // the message id ("outcome:<decision>:<order>:<n>")
   std::string decision_id;
   int64_t realized_pnl_e8 = 0, fees_e8 = 0, notional_e8 = 0;
   double reward = 0;
@@ -141,7 +159,17 @@ class ParamCore final : public runtime::Checkpointed {
   // ---- streams (consumer loops)
   Verdict on_regime(const trading::v1::RegimePosterior& posterior, std::string_view correlation_id,
                     runtime::Outbox& out);
-  Verdict on_outcome(const trading::v1::Outcome& outcome);
+  // `message_id` identifies the outcome (duplicates are skipped); empty = the
+  // key "<decision_id>|<closed_time_ns>".
+  Verdict on_outcome(const trading::v1::Outcome& outcome, runtime::Outbox& out,
+                     std::string_view message_id = {});
+  // execsim's Position of a book: the watermark of event-time learning
+  // (ignored when it is off).
+  Verdict on_position(const trading::v1::Position& position, runtime::Outbox& out);
+  // Posteriors held back by event-time learning, and a description of what
+  // the oldest one waits for ("" when none waits).
+  size_t waiting_posteriors() const;
+  std::string waiting_for() const;
 
   // ---- queries (gRPC)
   // The choice the chooser would make now. Errors: kNotFound for an
@@ -196,9 +224,36 @@ class ParamCore final : public runtime::Checkpointed {
     trading::v1::BanditContext context;
     int64_t event_time_ns = 0;
   };
+  struct QueuedOutcome {
+    std::string id;  // message id: the order after closed_time_ns
+    std::string decision_id;
+    int64_t closed_time_ns = 0;
+    double reward = 0;
+  };
+  // Event-time learning, per book "strategy|venue/symbol".
+  struct BookWatermark {
+    int64_t position_t = 0;       // bar time of the latest Position received
+    uint64_t outcomes_total = 0;  // that Position's outcomes_total
+    uint64_t learned = 0;         // outcomes taken out of `queued` so far
+    std::vector<QueuedOutcome> queued;
+  };
+  struct HeldPosterior {
+    std::string instrument;  // "venue/symbol"
+    trading::v1::RegimePosterior posterior;
+    std::string correlation_id;
+  };
 
   std::vector<const trading::v1::ParameterPreset*> enabled_presets(
       std::string_view strategy) const;
+  std::vector<const std::string*> strategies_of(const std::string& instrument) const;
+  bool epoch_starts(const std::string& strategy, const std::string& instrument) const;
+  // Why `instrument`'s next posterior cannot be processed yet ("" = it can).
+  std::string blocked(const std::string& instrument) const;
+  void release(runtime::Outbox& out);
+  void process(const trading::v1::RegimePosterior& posterior, const std::string& instrument,
+               const std::string& correlation_id, runtime::Outbox& out);
+  void learn_book(const std::string& book, int64_t through_t);
+  void learn_one(const std::string& decision_id, int64_t closed_time_ns, double reward);
   void start_new_rows();
   void remember_decision(const std::string& id, DecisionRef ref);
 
@@ -208,12 +263,15 @@ class ParamCore final : public runtime::Checkpointed {
   // Catalogue: not checkpointed (it lives in paramctl_presets).
   std::map<std::string, trading::v1::ParameterPreset> presets_;
   // Checkpointed state.
-  std::map<std::string, int64_t> last_t_;        // instrument -> last posterior time
+  std::map<std::string, int64_t> last_t_;        // instrument -> last posterior time received
+  std::map<std::string, int64_t> processed_t_;   // instrument -> last posterior time processed
+  std::map<std::string, BookWatermark> books_;   // event-time learning
+  std::deque<HeldPosterior> held_;               // held back, in arrival order
   std::map<std::string, Epoch> epochs_;          // "strategy|venue/symbol"
   std::map<std::string, ArmStats> arms_;         // "strategy|venue/symbol|preset_id"
   std::map<std::string, DecisionRef> decisions_;  // recent decision ids
   std::deque<std::string> decision_order_;
-  std::map<std::string, int> outcome_keys_;       // "decision|closed_ns" (value unused)
+  std::map<std::string, int> outcome_keys_;       // outcome message ids (value unused)
   std::deque<std::string> outcome_order_;
   int64_t external_seq_ = 0;  // last paramctl_rewards.seq learned
   // Not checkpointed: set by construction and restore().

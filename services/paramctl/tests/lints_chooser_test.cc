@@ -8,6 +8,8 @@
 #include "tp/bus/publisher.h"
 
 #include <bit>
+#include <deque>
+#include <map>
 #include <cmath>
 
 #include <google/protobuf/io/coded_stream.h>
@@ -124,7 +126,7 @@ std::vector<ParameterChoice> run(ParamCore& core, int from, int to, bandit::Rng&
       ParameterChoice c = decode(item);
       if (c.strategy() != "ma") continue;
       out.push_back(c);
-      EXPECT_EQ(core.on_outcome(outcome(c.decision_id(), ma_reward(c, noise), t_ns(i) + 1)).kind,
+      EXPECT_EQ(core.on_outcome(outcome(c.decision_id(), ma_reward(c, noise), t_ns(i) + 1), box).kind,
                 Verdict::Kind::kApplied);
     }
     if (all)
@@ -240,6 +242,201 @@ TEST(LinTsChooser, DeterministicAndRestoresExactlyMidStream) {
   EXPECT_NE(other->snapshot(), final_snapshot);
 }
 
+// A paper venue for event-time learning tests, with the pipeline's
+// causality: bar j is executed once the choices of both strategies for bar
+// j-1 exist. Each ma decision made at bar k closes two trades: at bar k+4
+// (the bar before the next decision of an interval-5 epoch, so it is learned
+// by that decision) and at bar k+6 (learned one decision later). After each
+// bar it publishes the outcomes and one Position per book.
+class PaperVenue {
+ public:
+  explicit PaperVenue(int bars) : bars_(bars) {}
+  void on_choice(const ParameterChoice& c) {
+    const int bar = static_cast<int>((c.trace().event_time_ns() / kNanosPerSecond - kT0) / 60);
+    chosen_[{c.strategy(), bar}] = c;
+  }
+  bool can_advance() const {
+    return next_ < bars_ && (next_ == 0 || (chosen_.contains({"ma", next_ - 1}) &&
+                                            chosen_.contains({"dc", next_ - 1})));
+  }
+  void advance() {
+    const int j = next_++;
+    for (int back : {4, 6}) {
+      auto it = chosen_.find({"ma", j - back});
+      if (j - back < 0 || it == chosen_.end()) continue;
+      const ParameterChoice& c = it->second;
+      if (c.trace().event_time_ns() != epoch_start(c)) continue;  // one trade per decision
+      trading::v1::Outcome o = outcome(c.decision_id(), back == 4 ? reward(c) : reward(c) / 2,
+                                       t_ns(j));
+      o.set_strategy("ma");
+      o.mutable_instrument()->set_venue("binance-us");
+      o.mutable_instrument()->set_symbol("BTCUSDT");
+      outcomes.push_back({"outcome:" + c.decision_id() + ":" + std::to_string(back), o});
+      ++ma_outcomes_;
+    }
+    for (const char* strategy : {"dc", "ma"}) {
+      trading::v1::Position p;
+      p.set_strategy(strategy);
+      p.mutable_instrument()->set_venue("binance-us");
+      p.mutable_instrument()->set_symbol("BTCUSDT");
+      p.mutable_trace()->set_event_time_ns(t_ns(j));
+      p.set_outcomes_total(std::string(strategy) == "ma" ? ma_outcomes_ : 0);
+      positions.push_back(p);
+    }
+  }
+  std::deque<std::pair<std::string, trading::v1::Outcome>> outcomes;
+  std::deque<trading::v1::Position> positions;
+
+ private:
+  static int64_t epoch_start(const ParameterChoice& c) {
+    const std::string& id = c.decision_id();
+    return std::stoll(id.substr(id.rfind(':') + 1)) * kNanosPerSecond;
+  }
+  static double reward(const ParameterChoice& c) {
+    const bool up = c.context().raw(4) > 0;
+    return (up == (c.preset().preset_id() == "ma/fast") ? 0.001 : -0.001);
+  }
+  int bars_, next_ = 0;
+  uint64_t ma_outcomes_ = 0;
+  std::map<std::pair<std::string, int>, ParameterChoice> chosen_;
+};
+
+// Runs `bars` bars through a core and the venue, interleaving the REGIME,
+// EXEC and PARAMS streams and the venue's progress as `schedule` picks
+// (0 = posteriors first, 1 = venue first, else a seeded random order);
+// restores the core from its snapshot every `restore_every` steps (0 = never).
+// Returns every choice as "message id|canonical bytes", in emission order.
+std::vector<std::string> run_streams(ParamCoreConfig cfg, int bars, uint64_t schedule,
+                                     int restore_every = 0, std::unique_ptr<ParamCore>* kept = nullptr) {
+  auto core = make_core(cfg);
+  PaperVenue venue(bars);
+  bandit::Rng pick(schedule);
+  std::vector<std::string> choices;
+  int next_posterior = 0, steps = 0;
+  auto collect = [&](runtime::Outbox& box) {
+    for (const auto& item : box.items()) {
+      ParameterChoice c = decode(item);
+      venue.on_choice(c);
+      choices.push_back(item.message_id + "|" + canonical_bytes(c));
+    }
+  };
+  for (;;) {
+    std::vector<int> ready;
+    if (next_posterior < bars) ready.push_back(0);
+    if (venue.can_advance()) ready.push_back(1);
+    if (!venue.positions.empty()) ready.push_back(2);
+    if (!venue.outcomes.empty()) ready.push_back(3);
+    if (ready.empty()) break;
+    int action = ready[0];
+    if (schedule == 1) action = ready.back();
+    else if (schedule > 1) action = ready[pick.next() % ready.size()];
+    runtime::Outbox box;
+    switch (action) {
+      case 0:
+        EXPECT_EQ(core->on_regime(posterior(next_posterior++), "", box).kind, Verdict::Kind::kApplied);
+        break;
+      case 1:
+        venue.advance();
+        break;
+      case 2:
+        EXPECT_NE(core->on_position(venue.positions.front(), box).kind, Verdict::Kind::kInvalid);
+        venue.positions.pop_front();
+        break;
+      case 3:
+        EXPECT_EQ(core->on_outcome(venue.outcomes.front().second, box, venue.outcomes.front().first).kind,
+                  Verdict::Kind::kApplied);
+        venue.outcomes.pop_front();
+        break;
+    }
+    collect(box);
+    if (restore_every > 0 && ++steps % restore_every == 0) {
+      auto fresh = make_core(cfg);
+      EXPECT_TRUE(fresh->restore(core->snapshot()));
+      core = std::move(fresh);
+    }
+  }
+  EXPECT_EQ(core->waiting_posteriors(), 0u);
+  if (kept) *kept = std::move(core);
+  return choices;
+}
+
+TEST(LinTsChooser, EventTimeLearningDoesNotDependOnHowTheStreamsInterleave) {
+  ParamCoreConfig cfg = config(5);
+  cfg.strategies.erase("dc");
+  cfg.strategies["dc"] = {{"binance-us/BTCUSDT"}, "dc/w20", 5};
+  cfg.event_time_learning = true;
+  constexpr int kBars = 80;
+  std::unique_ptr<ParamCore> core;
+  const auto reference = run_streams(cfg, kBars, 0, 0, &core);
+  ASSERT_EQ(reference.size(), 2u * kBars);  // every posterior was released
+  // Each decision at bar k (k = 0, 5, ...) learned the trades closed before
+  // it: those of decisions k-5 (closed at k-1) and k-10 (closed at k-4). The
+  // last decision (bar 75) saw 15 + 14 of them.
+  trading::v1::Instrument btc;
+  btc.set_venue("binance-us");
+  btc.set_symbol("BTCUSDT");
+  auto inspected = core->inspect("ma", btc);
+  ASSERT_TRUE(inspected);
+  EXPECT_EQ(inspected->arms(0).rewards_seen() + inspected->arms(1).rewards_seen(), 29u);
+  for (uint64_t schedule : {1, 2, 3, 4, 5, 6}) {
+    EXPECT_EQ(run_streams(cfg, kBars, schedule), reference) << "schedule " << schedule;
+    EXPECT_EQ(run_streams(cfg, kBars, schedule, 7), reference) << "schedule " << schedule << ", restores";
+  }
+  // Learning on arrival instead depends on the interleaving: the same
+  // schedules choose differently (which is what this test would catch).
+  cfg.event_time_learning = false;
+  const auto arrival = run_streams(cfg, kBars, 1);
+  EXPECT_NE(run_streams(cfg, kBars, 0), arrival);
+}
+
+TEST(LinTsChooser, EventTimeLearningHoldsPosteriorsUntilTheWatermark) {
+  ParamCoreConfig cfg = config(2);
+  cfg.strategies["dc"].instruments = {"binance-us/ETHUSDT"};
+  cfg.event_time_learning = true;
+  auto core = make_core(cfg);
+  runtime::Outbox out;
+  ASSERT_EQ(core->on_regime(posterior(0), "", out).kind, Verdict::Kind::kApplied);
+  ASSERT_EQ(core->on_regime(posterior(1), "", out).kind, Verdict::Kind::kApplied);
+  ASSERT_EQ(out.size(), 2u);  // the first epoch needs nothing
+  const std::string decision = decode(out.items()[0]).decision_id();
+  // Bar 2 starts an epoch: it waits for execsim's position at bar 1.
+  ASSERT_EQ(core->on_regime(posterior(2), "", out).kind, Verdict::Kind::kApplied);
+  ASSERT_EQ(core->on_regime(posterior(3), "", out).kind, Verdict::Kind::kApplied);
+  // Later posteriors of other instruments wait behind it, so choices leave
+  // in the order posteriors came (an ETHUSDT first bar needs nothing itself).
+  ASSERT_EQ(core->on_regime(posterior(3, "ETHUSDT"), "", out).kind, Verdict::Kind::kApplied);
+  EXPECT_EQ(out.size(), 2u);
+  EXPECT_EQ(core->waiting_posteriors(), 3u);
+  EXPECT_EQ(core->waiting_for(), "ma|binance-us/BTCUSDT: execsim's position at " +
+                                     std::to_string(t_ns(1)) + " (latest 0)");
+  trading::v1::Position p;
+  p.set_strategy("ma");
+  p.mutable_instrument()->set_venue("binance-us");
+  p.mutable_instrument()->set_symbol("BTCUSDT");
+  p.mutable_trace()->set_event_time_ns(t_ns(1));
+  p.set_outcomes_total(1);  // one outcome closed at bar 1, not here yet
+  ASSERT_EQ(core->on_position(p, out).kind, Verdict::Kind::kApplied);
+  EXPECT_EQ(out.size(), 2u);
+  EXPECT_EQ(core->waiting_for(), "ma|binance-us/BTCUSDT: outcomes through " +
+                                     std::to_string(t_ns(1)) + " (0 of 1)");
+  EXPECT_EQ(core->on_position(p, out).kind, Verdict::Kind::kIgnored);  // not after the last
+  trading::v1::Outcome o = outcome(decision, 0.002, t_ns(1));
+  o.set_strategy("ma");
+  *o.mutable_instrument() = p.instrument();
+  ASSERT_EQ(core->on_outcome(o, out, "outcome:a").kind, Verdict::Kind::kApplied);
+  ASSERT_EQ(out.size(), 5u);  // bars 2 and 3, then ETHUSDT's bar 3, released in order
+  EXPECT_EQ(decode(out.items()[2]).trace().event_time_ns(), t_ns(2));
+  EXPECT_EQ(decode(out.items()[3]).trace().event_time_ns(), t_ns(3));
+  EXPECT_EQ(decode(out.items()[4]).strategy(), "dc");
+  EXPECT_EQ(core->waiting_posteriors(), 0u);
+  EXPECT_EQ(core->waiting_for(), "");
+  auto inspected = core->inspect("ma", p.instrument());
+  EXPECT_EQ(inspected->arms(0).rewards_seen() + inspected->arms(1).rewards_seen(), 1u);
+  // With event-time learning off, positions are not needed.
+  cfg.event_time_learning = false;
+  EXPECT_EQ(make_core(cfg)->on_position(p, out).kind, Verdict::Kind::kIgnored);
+}
+
 TEST(LinTsChooser, SelectPreviewsWithoutChangingState) {
   auto core = make_core();
   bandit::Rng noise(5);
@@ -308,14 +505,14 @@ TEST(LinTsChooser, LateOutcomesAreRecordedButNotLearned) {
   runtime::Outbox out;
   ASSERT_EQ(core->on_regime(posterior(0), "", out).kind, Verdict::Kind::kApplied);
   const std::string id = decode(out.items()[1]).decision_id();
-  ASSERT_EQ(core->on_outcome(outcome(id, 0.01, t_ns(31))).kind, Verdict::Kind::kApplied);
+  ASSERT_EQ(core->on_outcome(outcome(id, 0.01, t_ns(31)), out).kind, Verdict::Kind::kApplied);
   EXPECT_EQ(core->pending_outcomes().size(), 1u);
   trading::v1::Instrument btc;
   btc.set_venue("binance-us");
   btc.set_symbol("BTCUSDT");
   auto inspected = core->inspect("ma", btc);
   EXPECT_EQ(inspected->arms(0).rewards_seen() + inspected->arms(1).rewards_seen(), 0u);
-  ASSERT_EQ(core->on_outcome(outcome(id, 0.01, t_ns(30))).kind, Verdict::Kind::kApplied);
+  ASSERT_EQ(core->on_outcome(outcome(id, 0.01, t_ns(30)), out).kind, Verdict::Kind::kApplied);
   inspected = core->inspect("ma", btc);
   EXPECT_EQ(inspected->arms(0).rewards_seen() + inspected->arms(1).rewards_seen(), 1u);
 }

@@ -254,27 +254,29 @@ TEST(ParamCore, OutcomesAreQueuedOnceAndAttributed) {
   o.set_notional_e8(500'000'000);
   o.set_reward(0.002);
   o.set_closed_time_ns(t_ns(5));
-  ASSERT_EQ(core->on_outcome(o).kind, Verdict::Kind::kApplied);
-  Verdict dup = core->on_outcome(o);
+  const std::string id = "outcome:d:ma:binance-us:BTCUSDT:1677628800:ma-o1:3";
+  ASSERT_EQ(core->on_outcome(o, out, id).kind, Verdict::Kind::kApplied);
+  Verdict dup = core->on_outcome(o, out, id);
   EXPECT_EQ(dup.kind, Verdict::Kind::kIgnored);
-  EXPECT_EQ(dup.text, "outcome of d:ma:binance-us:BTCUSDT:1677628800 closed at " +
-                          std::to_string(t_ns(5)) + " was already recorded");
+  EXPECT_EQ(dup.text, "outcome " + id + " was already recorded");
+  // Another closing fill of the same decision in the same bar is another outcome.
+  ASSERT_EQ(core->on_outcome(o, out, id + "4").kind, Verdict::Kind::kApplied);
   auto rows = core->pending_outcomes();
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0], (OutcomeRow{"d:ma:binance-us:BTCUSDT:1677628800", 1'000'000, 20'000,
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (OutcomeRow{id, "d:ma:binance-us:BTCUSDT:1677628800", 1'000'000, 20'000,
                                  500'000'000, 0.002, t_ns(5)}));
   trading::v1::Instrument btc;
   btc.set_venue("binance-us");
   btc.set_symbol("BTCUSDT");
-  EXPECT_EQ(core->inspect("ma", btc)->arms(1).rewards_seen(), 1u);
+  EXPECT_EQ(core->inspect("ma", btc)->arms(1).rewards_seen(), 2u);
 
   trading::v1::Outcome bad;
-  EXPECT_EQ(core->on_outcome(bad).text, "outcome has no decision_id");
+  EXPECT_EQ(core->on_outcome(bad, out).text, "outcome has no decision_id");
   bad.set_decision_id("x");
-  EXPECT_EQ(core->on_outcome(bad).text, "outcome has no closed_time_ns");
+  EXPECT_EQ(core->on_outcome(bad, out).text, "outcome has no closed_time_ns");
   bad.set_closed_time_ns(1);
   bad.set_reward(std::numeric_limits<double>::infinity());
-  EXPECT_EQ(core->on_outcome(bad).text, "outcome reward must be finite");
+  EXPECT_EQ(core->on_outcome(bad, out).text, "outcome reward must be finite");
 
   core->discard_pending();
   EXPECT_TRUE(core->pending_outcomes().empty());

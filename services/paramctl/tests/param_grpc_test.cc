@@ -241,7 +241,7 @@ TEST_F(ParamGrpcTest, DecisionRowsArePersistedInTheCheckpointTransaction) {
   o.set_decision_id("d:ma:binance-us:BTCUSDT:1677628800");
   o.set_reward(0.1);
   o.set_closed_time_ns(5);
-  ASSERT_EQ(core_->on_outcome(o).kind, Verdict::Kind::kApplied);
+  ASSERT_EQ(core_->on_outcome(o, out).kind, Verdict::Kind::kApplied);
   for (int attempt = 0; attempt < 2; ++attempt)  // a re-run body writes nothing twice
     ASSERT_TRUE(db_->transact([&](pqxx::work& tx) { return core_->persist(tx); }));
   auto counts = db_->transact_value<std::string>([](pqxx::work& tx) -> Result<std::string> {
@@ -370,7 +370,7 @@ TEST_F(ParamGrpcTest, BanditTablesRoundTripAndARestartContinuesExactly) {
       o.set_decision_id("d:ma:binance-us:BTCUSDT:" + std::to_string(1'677'628'800LL + 60 * i));
       o.set_reward(0.001 * (i % 120 == 0 ? 1 : -1));
       o.set_closed_time_ns(bar(i + 5).trace().event_time_ns());
-      ASSERT_EQ(core_->on_outcome(o).kind, Verdict::Kind::kApplied);
+      ASSERT_EQ(core_->on_outcome(o, out).kind, Verdict::Kind::kApplied);
     }
     if (i % 20 == 0) {
       const std::string id = select_id(*stub_, 1000 + i, 0.0001 * (i % 3));
