@@ -750,17 +750,23 @@ void Engine::arrive(LiveOrder& o, const Pos& pos, std::vector<Event>& out) {
   becomes_live(o, pos);
 }
 
+// A cancel or replace of an order that is not working: rejected on a ghost
+// of the request, so the id's event numbering continues.
+void Engine::reject_unknown(const Scheduled& s, const char* verb, std::vector<Event>& out) {
+  OrderSpec spec = *s.request;
+  spec.id = s.id;
+  LiveOrder& g = ghost(spec);
+  Event& e = emit(out, v1::EXEC_REJECTED, g);
+  e.reason = v1::REJECT_UNKNOWN_ORDER;
+  e.why = Why::kText;
+  e.text = "no working order " + s.id + " to " + verb;
+  remember(s.id, g.events, false);
+}
+
 void Engine::apply_cancel(const Scheduled& s, const Pos& pos, std::vector<Event>& out) {
   LiveOrder* o = find_live(s.id);
   if (!o) {
-    OrderSpec spec = *s.request;
-    spec.id = s.id;
-    LiveOrder& g = ghost(spec);
-    Event& e = emit(out, v1::EXEC_REJECTED, g);
-    e.reason = v1::REJECT_UNKNOWN_ORDER;
-    e.why = Why::kText;
-    e.text = "no working order " + s.id + " to cancel";
-    remember(s.id, g.events, false);
+    reject_unknown(s, "cancel", out);
     return;
   }
   if (o->status == v1::ORDER_STATUS_PENDING_NEW)  // its arrival, if still ahead, is void
@@ -774,14 +780,7 @@ void Engine::apply_cancel(const Scheduled& s, const Pos& pos, std::vector<Event>
 void Engine::apply_replace(Scheduled& s, const Pos& pos, std::vector<Event>& out) {
   LiveOrder* o = find_live(s.id);
   if (!o) {
-    OrderSpec spec = *s.request;
-    spec.id = s.id;
-    LiveOrder& g = ghost(spec);
-    Event& e = emit(out, v1::EXEC_REJECTED, g);
-    e.reason = v1::REJECT_UNKNOWN_ORDER;
-    e.why = Why::kText;
-    e.text = "no working order " + s.id + " to replace";
-    remember(s.id, g.events, false);
+    reject_unknown(s, "replace", out);
     return;
   }
   fresh(*o);

@@ -317,6 +317,7 @@ class Engine {
   void unindex(LiveOrder& o);
   void index_expiry(LiveOrder& o);
   void arrive(LiveOrder& o, const Pos& pos, std::vector<Event>& out);
+  void reject_unknown(const Scheduled& s, const char* verb, std::vector<Event>& out);
   void apply_cancel(const Scheduled& s, const Pos& pos, std::vector<Event>& out);
   void apply_replace(Scheduled& s, const Pos& pos, std::vector<Event>& out);
   void trigger(LiveOrder& o, const Candidate& c, std::vector<Event>& out);
