@@ -131,6 +131,31 @@ void ConsumerLoop::settle_one(Delivery& d, Settlement& out) {
 }
 
 Result<size_t> ConsumerLoop::poll_once() {
+  auto polled = poll_batch();
+  maybe_refresh_pending();
+  return polled;
+}
+
+void ConsumerLoop::maybe_refresh_pending() {
+  if (options_.pending_refresh_interval_ns < 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_pending_refresh_) return;
+  // Paced by attempts, not successes: an unreachable broker is asked no more
+  // often than a healthy one.
+  next_pending_refresh_ = now + std::chrono::nanoseconds(options_.pending_refresh_interval_ns);
+  auto pending = subscription_->num_pending();
+  if (!pending) {
+    ++pending_errors_;
+    if (!pending_failing_ && options_.on_error) options_.on_error(pending.error());
+    pending_failing_ = true;
+    return;  // keep the last value
+  }
+  pending_failing_ = false;
+  last_pending_ = *pending;
+  if (events_) events_->pending_messages(*pending);
+}
+
+Result<size_t> ConsumerLoop::poll_batch() {
   auto batch = subscription_->fetch(options_.batch_size, options_.fetch_timeout_ns);
   if (!batch) return std::unexpected(batch.error());
   if (batch->empty()) return size_t{0};

@@ -59,6 +59,29 @@ struct InProcessTransport::State {
     p->second.redeliver_at_ns = *redeliver_at;
     arrived.notify_all();
   }
+
+  // Caller holds the mutex.
+  Result<ConsumerState> consumer_state(const std::string& stream, const std::string& durable) const {
+    auto it = consumers.find({stream, durable});
+    if (it == consumers.end())
+      return make_error(ErrorCode::kNotFound,
+                        "consumer " + stream + "/" + durable + " does not exist");
+    const auto& consumer = it->second;
+    const auto& messages = streams.at(stream).messages;
+    ConsumerState out;
+    for (size_t i = consumer.next_index; i < messages.size(); ++i)
+      if (consumer.config.filter_subject.empty() ||
+          signing::subject_matches(consumer.config.filter_subject, messages[i].subject))
+        ++out.num_pending;
+    for (const auto& [seq, p] : consumer.unacked) {
+      if (p.outstanding) ++out.num_ack_pending;
+      else ++out.num_pending;  // NAKed or expired: waiting for redelivery
+      if (p.num_delivered > 1) ++out.num_redelivered;
+    }
+    out.ack_floor_stream_sequence =
+        consumer.unacked.empty() ? consumer.next_index : consumer.unacked.begin()->first - 1;
+    return out;
+  }
 };
 
 namespace {
@@ -118,6 +141,13 @@ class InProcessSubscription final : public Subscription {
         return collect(max);
       }
     }
+  }
+
+  Result<uint64_t> num_pending() override {
+    std::lock_guard lock(state_->mutex);
+    auto state = state_->consumer_state(config_.stream, config_.durable);
+    if (!state) return std::unexpected(state.error());
+    return state->num_pending;
   }
 
  private:
@@ -248,24 +278,7 @@ Result<std::unique_ptr<Subscription>> InProcessTransport::subscribe(const Consum
 Result<ConsumerState> InProcessTransport::consumer_state(const std::string& stream,
                                                          const std::string& durable) {
   std::lock_guard lock(state_->mutex);
-  auto it = state_->consumers.find({stream, durable});
-  if (it == state_->consumers.end())
-    return make_error(ErrorCode::kNotFound, "consumer " + stream + "/" + durable + " does not exist");
-  const auto& consumer = it->second;
-  const auto& messages = state_->streams.at(stream).messages;
-  ConsumerState out;
-  for (size_t i = consumer.next_index; i < messages.size(); ++i)
-    if (consumer.config.filter_subject.empty() ||
-        signing::subject_matches(consumer.config.filter_subject, messages[i].subject))
-      ++out.num_pending;
-  for (const auto& [seq, p] : consumer.unacked) {
-    if (p.outstanding) ++out.num_ack_pending;
-    else ++out.num_pending;  // NAKed or expired: waiting for redelivery
-    if (p.num_delivered > 1) ++out.num_redelivered;
-  }
-  out.ack_floor_stream_sequence =
-      consumer.unacked.empty() ? consumer.next_index : consumer.unacked.begin()->first - 1;
-  return out;
+  return state_->consumer_state(stream, durable);
 }
 
 Result<StreamState> InProcessTransport::stream_state(const std::string& stream) {

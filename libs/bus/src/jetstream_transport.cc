@@ -112,8 +112,9 @@ class JetStreamDelivery final : public Delivery {
 
 class JetStreamSubscription final : public Subscription {
  public:
-  JetStreamSubscription(natsSubscription* sub, ConsumerConfig config)
-      : sub_(sub), config_(std::move(config)) {}
+  // `js` belongs to the transport, which outlives its subscriptions.
+  JetStreamSubscription(natsSubscription* sub, jsCtx* js, ConsumerConfig config)
+      : sub_(sub), js_(js), config_(std::move(config)) {}
   ~JetStreamSubscription() override { natsSubscription_Destroy(sub_); }
 
   const ConsumerConfig& config() const override { return config_; }
@@ -159,8 +160,31 @@ class JetStreamSubscription final : public Subscription {
     return out;
   }
 
+  Result<uint64_t> num_pending() override {
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Wait = kConsumerInfoTimeoutMs;  // the loop waits for this; keep it short
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    // By name rather than natsSubscription_GetConsumerInfo, which cnats
+    // 3.4.1 refuses for a pull subscription ("Invalid Subscription").
+    natsStatus s = js_GetConsumerInfo(&ci, js_, config_.stream.c_str(), config_.durable.c_str(),
+                                      &o, &jerr);
+    if (s != NATS_OK || ci == nullptr) {
+      if (ci) jsConsumerInfo_Destroy(ci);
+      return std::unexpected(nats_error(
+          "consumer info " + config_.stream + "/" + config_.durable, s, jerr));
+    }
+    const uint64_t pending = ci->NumPending;
+    jsConsumerInfo_Destroy(ci);
+    return pending;
+  }
+
  private:
+  static constexpr int64_t kConsumerInfoTimeoutMs = 1000;
+
   natsSubscription* sub_;
+  jsCtx* js_;
   ConsumerConfig config_;
   std::chrono::steady_clock::time_point last_fetch_{};
 };
@@ -395,7 +419,7 @@ Result<std::unique_ptr<Subscription>> JetStreamTransport::subscribe(const Consum
   if (s != NATS_OK)
     return std::unexpected(
         nats_error("subscribe " + config.stream + "/" + config.durable, s, jerr));
-  return std::make_unique<JetStreamSubscription>(sub, config);
+  return std::make_unique<JetStreamSubscription>(sub, impl_->js, config);
 }
 
 Result<ConsumerState> JetStreamTransport::consumer_state(const std::string& stream,

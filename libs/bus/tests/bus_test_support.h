@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tp/bus/events.h"
 #include "tp/core/clock.h"
@@ -39,6 +40,7 @@ struct CountingEvents : ConsumerEvents, PublisherEvents {
   int received_count = 0, handled_count = 0, duplicates = 0;
   std::map<std::string, int, std::less<>> retries, rejects, dead;
   uint64_t last_sequence = 0;
+  std::vector<uint64_t> pending_reports;  // every pending_messages() value, in order
   int published_count = 0, publish_duplicates = 0;
   std::map<std::string, int, std::less<>> publish_failures;
 
@@ -50,6 +52,7 @@ struct CountingEvents : ConsumerEvents, PublisherEvents {
   void dead_lettered(std::string_view r) override { ++dead[std::string(r)]; }
   void ack_pending(int64_t) override {}
   void processed_sequence(uint64_t s) override { last_sequence = s; }
+  void pending_messages(uint64_t n) override { pending_reports.push_back(n); }
   void published(double, bool dup) override {
     ++published_count;
     if (dup) ++publish_duplicates;

@@ -36,6 +36,7 @@ class LossyAcks final : public Subscription {
  public:
   LossyAcks(std::unique_ptr<Subscription> inner, int drop) : inner_(std::move(inner)), drop_(drop) {}
   const ConsumerConfig& config() const override { return inner_->config(); }
+  Result<uint64_t> num_pending() override { return inner_->num_pending(); }
   Result<std::vector<std::unique_ptr<Delivery>>> fetch(int max, int64_t timeout_ns) override {
     auto batch = inner_->fetch(max, timeout_ns);
     if (!batch) return batch;
@@ -70,6 +71,28 @@ class LossyAcks final : public Subscription {
   int drop_;
 };
 
+// Wraps a subscription so that reading the backlog fails while `failing` is
+// set, as consumer info does while the broker is unreachable.
+class FlakyPending final : public Subscription {
+ public:
+  FlakyPending(std::unique_ptr<Subscription> inner, const bool& failing)
+      : inner_(std::move(inner)), failing_(failing) {}
+  const ConsumerConfig& config() const override { return inner_->config(); }
+  Result<uint64_t> num_pending() override {
+    ++reads;
+    if (failing_) return make_error(ErrorCode::kUnavailable, "consumer info: timeout");
+    return inner_->num_pending();
+  }
+  Result<std::vector<std::unique_ptr<Delivery>>> fetch(int max, int64_t timeout_ns) override {
+    return inner_->fetch(max, timeout_ns);
+  }
+  int reads = 0;
+
+ private:
+  std::unique_ptr<Subscription> inner_;
+  const bool& failing_;
+};
+
 class ConsumerLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -79,10 +102,13 @@ class ConsumerLoopTest : public ::testing::Test {
     ASSERT_TRUE(bus.ensure_consumer(consumer));
   }
 
-  std::unique_ptr<ConsumerLoop> make_loop(Handler handler, int lost_acks = 0) {
-    auto sub = std::move(*bus.subscribe(consumer));
+  std::unique_ptr<ConsumerLoop> make_loop(Handler handler, int lost_acks = 0,
+                                          std::function<void(ConsumerLoopOptions&)> tweak = {},
+                                          std::unique_ptr<Subscription> sub = nullptr) {
+    if (!sub) sub = std::move(*bus.subscribe(consumer));
     if (lost_acks > 0) sub = std::make_unique<LossyAcks>(std::move(sub), lost_acks);
     ConsumerLoopOptions options;
+    if (tweak) tweak(options);
     options.fetch_timeout_ns = 0;
     options.flush_timeout_ns = 200 * kNanosPerMilli;
     options.on_error = [this](const Error& e) { errors.push_back(e.to_string()); };
@@ -350,6 +376,86 @@ TEST_F(ConsumerLoopTest, FailedCommitNaksTheBatchSoItIsAppliedAgainInOrder) {
   EXPECT_EQ(applied, (std::vector<uint64_t>{1, 2, 1, 2, 3}));
   EXPECT_EQ(events.retries["commit_failed"], 1);
   EXPECT_EQ(abandoned, 1);
+}
+
+
+TEST_F(ConsumerLoopTest, BacklogIsReportedAfterEachPollAndShrinksAsMessagesAreHandled) {
+  for (int m = 0; m < 10; ++m)
+    ASSERT_TRUE(md_pub.publish("md.bar.binance-us.BTCUSDT.1m", bar_id(m), bar_id(m), make_bar(m)));
+  auto sub = std::move(*bus.subscribe(consumer));
+  EXPECT_EQ(*sub->num_pending(), 10u);
+  auto loop = make_loop(bars_to_signals(), 0, [](ConsumerLoopOptions& o) {
+    o.batch_size = 4;
+    o.pending_refresh_interval_ns = 0;  // every poll
+  }, std::move(sub));
+  EXPECT_EQ(loop->last_pending(), std::nullopt);
+  EXPECT_EQ(*loop->poll_once(), 4u);
+  EXPECT_EQ(*loop->poll_once(), 4u);
+  EXPECT_EQ(*loop->poll_once(), 2u);
+  EXPECT_EQ(*loop->poll_once(), 0u);
+  EXPECT_EQ(events.pending_reports, (std::vector<uint64_t>{6, 2, 0, 0}));
+  EXPECT_EQ(loop->last_pending(), 0u);
+  EXPECT_EQ(loop->pending_errors(), 0u);
+}
+
+TEST_F(ConsumerLoopTest, BacklogIsReadAtMostOncePerRefreshInterval) {
+  for (int m = 0; m < 6; ++m)
+    ASSERT_TRUE(md_pub.publish("md.bar.binance-us.BTCUSDT.1m", bar_id(m), bar_id(m), make_bar(m)));
+  const bool failing = false;
+  auto flaky = std::make_unique<FlakyPending>(std::move(*bus.subscribe(consumer)), failing);
+  FlakyPending* reads = flaky.get();
+  auto loop = make_loop(bars_to_signals(), 0, [](ConsumerLoopOptions& o) {
+    o.batch_size = 2;
+    o.pending_refresh_interval_ns = 3600 * kNanosPerSecond;
+  }, std::move(flaky));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(loop->poll_once());
+  EXPECT_EQ(reads->reads, 1);  // the first poll only: consumer info is a request to the broker
+  EXPECT_EQ(events.pending_reports, std::vector<uint64_t>{4});
+  EXPECT_EQ(handler_calls, 6);
+}
+
+TEST_F(ConsumerLoopTest, FailingBacklogReadsKeepTheLastValueAndNeverFailThePoll) {
+  for (int m = 0; m < 6; ++m)
+    ASSERT_TRUE(md_pub.publish("md.bar.binance-us.BTCUSDT.1m", bar_id(m), bar_id(m), make_bar(m)));
+  bool failing = false;
+  auto loop = make_loop(bars_to_signals(), 0, [](ConsumerLoopOptions& o) {
+    o.batch_size = 2;
+    o.pending_refresh_interval_ns = 0;
+  }, std::make_unique<FlakyPending>(std::move(*bus.subscribe(consumer)), failing));
+  EXPECT_EQ(*loop->poll_once(), 2u);
+  EXPECT_EQ(loop->last_pending(), 4u);
+  failing = true;
+  EXPECT_EQ(*loop->poll_once(), 2u);  // the batch is handled regardless
+  EXPECT_EQ(*loop->poll_once(), 2u);
+  EXPECT_EQ(loop->last_pending(), 4u);  // kept, not reset
+  EXPECT_EQ(loop->pending_errors(), 2u);
+  ASSERT_EQ(errors.size(), 1u);  // reported once per run of failures, counted every time
+  EXPECT_NE(errors[0].find("consumer info"), std::string::npos) << errors[0];
+  EXPECT_EQ(events.pending_reports, std::vector<uint64_t>{4});
+  failing = false;
+  EXPECT_EQ(*loop->poll_once(), 0u);
+  EXPECT_EQ(loop->last_pending(), 0u);
+  EXPECT_EQ(events.pending_reports, (std::vector<uint64_t>{4, 0}));
+  EXPECT_EQ(handler_calls, 6);
+}
+
+TEST(InProcessSubscriptionTest, NumPendingHonoursTheFilterAndFailsForAMissingConsumer) {
+  ManualClock clock{kT0};
+  InProcessTransport bus{clock};
+  ASSERT_TRUE(bus.ensure_stream({.name = "MD", .subjects = {"md.>"}}));
+  ConsumerConfig eth{.stream = "MD", .durable = "eth", .filter_subject = "md.bar.*.ETHUSDT.>"};
+  ASSERT_TRUE(bus.ensure_consumer(eth));
+  for (const char* subject : {"md.bar.x.BTCUSDT.1m", "md.bar.x.ETHUSDT.1m", "md.bar.x.ETHUSDT.5m"})
+    ASSERT_TRUE(bus.publish_async({.subject = subject, .payload = "p", .headers = {}}, nullptr));
+  auto sub = std::move(*bus.subscribe(eth));
+  EXPECT_EQ(*sub->num_pending(), 2u);
+  auto batch = sub->fetch(1, 0);
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ(*sub->num_pending(), 1u);  // delivered, not yet acked: not pending
+  ASSERT_TRUE(bus.delete_consumer("MD", "eth"));
+  auto gone = sub->num_pending();
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -292,5 +292,80 @@ TEST_F(JetStreamTest, FetchReturnsAsSoonAsAMessageArrives) {
   std::cerr << "fetch returned after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
 }
 
+TEST_F(JetStreamTest, ConsumerBacklogIsJetStreamsNumPendingAndShrinksAsTheLoopConsumes) {
+  constexpr int kBars = 250;
+  constexpr int kOtherBars = 5;
+  for (int m = 0; m < kBars; ++m)
+    ASSERT_TRUE(publisher->publish("md.bar.binance-us.BTCUSDT.1m", bar_id(m), "", make_bar(m)));
+  for (int m = 0; m < kOtherBars; ++m)  // outside the consumer's filter: never its backlog
+    ASSERT_TRUE(publisher->publish("md.bar.binance-us.ETHUSDT.1m", "eth:" + std::to_string(m), "",
+                                   make_bar(m)));
+  ASSERT_TRUE(publisher->flush(10 * kNanosPerSecond));
+
+  // The durable consumer is created after the messages were stored.
+  ConsumerConfig backlog{.stream = "MD", .durable = "test-backlog",
+                         .filter_subject = "md.bar.*.BTCUSDT.>", .ack_wait_ns = 5 * kNanosPerSecond};
+  ASSERT_TRUE(bus->ensure_consumer(backlog));
+  auto sub = bus->subscribe(backlog);
+  ASSERT_TRUE(sub) << sub.error().to_string();
+  auto before = (*sub)->num_pending();
+  ASSERT_TRUE(before) << before.error().to_string();
+  EXPECT_EQ(*before, static_cast<uint64_t>(kBars));
+
+  int handled = 0;
+  Dispatcher d;
+  d.on<Bar>([&](const Received&, const Bar&) {
+    ++handled;
+    return HandleResult::ok();
+  });
+  Publisher out(*bus, signal_signer, SystemClock::instance());
+  ConsumerLoopOptions o;
+  o.batch_size = 100;
+  o.fetch_timeout_ns = 500 * kNanosPerMilli;
+  o.pending_refresh_interval_ns = 0;  // every poll, to watch it move
+  o.on_error = [this](const Error& e) {
+    std::lock_guard lock(errors_mutex);
+    errors.push_back(e.to_string());
+  };
+  ConsumerLoop loop(std::move(*sub), verifier, out, d, SystemClock::instance(), o, &events);
+
+  // Batches of 100 out of 250: what is left after each batch, as JetStream counts it.
+  for (int i = 0; i < 20 && handled < kBars; ++i) ASSERT_TRUE(loop.poll_once());
+  ASSERT_EQ(handled, kBars);
+  ASSERT_GE(events.pending_reports.size(), 3u);
+  EXPECT_EQ(events.pending_reports.front(), static_cast<uint64_t>(kBars - 100));
+  for (size_t i = 1; i < events.pending_reports.size(); ++i)
+    EXPECT_LT(events.pending_reports[i], events.pending_reports[i - 1]) << "report " << i;
+  EXPECT_EQ(events.pending_reports.back(), 0u);
+  EXPECT_EQ(loop.last_pending(), 0u);
+  EXPECT_EQ(loop.pending_errors(), 0u);
+  {
+    std::lock_guard lock(errors_mutex);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+  }
+
+  // New messages become backlog again; the transport's own view agrees.
+  for (int m = kBars; m < kBars + 7; ++m)
+    ASSERT_TRUE(publisher->publish("md.bar.binance-us.BTCUSDT.1m", bar_id(m), "", make_bar(m)));
+  ASSERT_TRUE(publisher->flush(10 * kNanosPerSecond));
+  auto state = bus->consumer_state("MD", "test-backlog");
+  ASSERT_TRUE(state) << state.error().to_string();
+  EXPECT_EQ(state->num_pending, 7u);
+
+  // Delivered but not yet acked is ack-pending, not pending.
+  ConsumerConfig eth{.stream = "MD", .durable = "test-eth", .filter_subject = "md.bar.*.ETHUSDT.>"};
+  ASSERT_TRUE(bus->ensure_consumer(eth));
+  auto eth_sub = std::move(*bus->subscribe(eth));
+  EXPECT_EQ(*eth_sub->num_pending(), static_cast<uint64_t>(kOtherBars));
+  auto fetched = eth_sub->fetch(2, kNanosPerSecond);
+  ASSERT_TRUE(fetched);
+  ASSERT_EQ(fetched->size(), 2u);
+  EXPECT_EQ(*eth_sub->num_pending(), static_cast<uint64_t>(kOtherBars - 2));
+
+  // A consumer that is gone is an error, not a made-up zero.
+  ASSERT_TRUE(bus->delete_consumer("MD", "test-eth"));
+  EXPECT_FALSE(eth_sub->num_pending());
+}
+
 }  // namespace
 }  // namespace tp::bus

@@ -71,6 +71,10 @@ struct ConsumerProbe::Series {
         ack_pending(gauge_family(metrics, "tp_consumer_ack_pending_messages",
                                  "Messages delivered to this consumer and not yet acked.")
                         .Add(labels)),
+        pending(gauge_family(metrics, "tp_consumer_pending_messages",
+                             "Messages in the stream matching the consumer's filter and not yet "
+                             "delivered to it (JetStream num_pending), refreshed every few seconds.")
+                    .Add(labels)),
         last_sequence(gauge_family(metrics, "tp_consumer_last_processed_stream_sequence",
                                    "Stream sequence of the last message acked.")
                           .Add(labels)),
@@ -84,6 +88,7 @@ struct ConsumerProbe::Series {
   prometheus::Counter& redeliveries;
   prometheus::Histogram& handler_duration;
   prometheus::Gauge& ack_pending;
+  prometheus::Gauge& pending;
   prometheus::Gauge& last_sequence;
   prometheus::Counter& handled_ok;
 };
@@ -122,6 +127,10 @@ void ConsumerProbe::handler_latency(std::chrono::nanoseconds elapsed) {
 
 void ConsumerProbe::set_ack_pending(int64_t messages) {
   series_->ack_pending.Set(static_cast<double>(messages));
+}
+
+void ConsumerProbe::set_pending(uint64_t messages) {
+  series_->pending.Set(static_cast<double>(messages));
 }
 
 void ConsumerProbe::set_last_sequence(uint64_t stream_sequence) {

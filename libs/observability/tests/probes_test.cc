@@ -63,6 +63,8 @@ TEST(ConsumerProbeTest, ANewProbeExportsEveryFixedSeriesAtZero) {
   EXPECT_TRUE(has_line(text, series("tp_consumer_redeliveries_total", "0")));
   EXPECT_TRUE(has_line(text, "# TYPE tp_consumer_ack_pending_messages gauge"));
   EXPECT_TRUE(has_line(text, series("tp_consumer_ack_pending_messages", "0")));
+  EXPECT_TRUE(has_line(text, "# TYPE tp_consumer_pending_messages gauge"));
+  EXPECT_TRUE(has_line(text, series("tp_consumer_pending_messages", "0")));
   EXPECT_TRUE(has_line(text, "# TYPE tp_consumer_last_processed_stream_sequence gauge"));
   EXPECT_TRUE(has_line(text, series("tp_consumer_last_processed_stream_sequence", "0")));
   EXPECT_TRUE(has_line(text, "# TYPE tp_consumer_handler_duration_seconds histogram"));
@@ -89,6 +91,8 @@ TEST(ConsumerProbeTest, VerbsMoveExactlyTheirSeries) {
   probe.redelivered();
   probe.set_ack_pending(7);
   probe.set_ack_pending(4);
+  probe.set_pending(1200);
+  probe.set_pending(1100);
   probe.set_last_sequence(123456789);
   const std::string text = metrics.exposition();
 
@@ -106,6 +110,7 @@ TEST(ConsumerProbeTest, VerbsMoveExactlyTheirSeries) {
   EXPECT_TRUE(has_line(text, series("tp_consumer_messages_nacked_total", "1")));
   EXPECT_TRUE(has_line(text, series("tp_consumer_redeliveries_total", "2")));
   EXPECT_TRUE(has_line(text, series("tp_consumer_ack_pending_messages", "4")));
+  EXPECT_TRUE(has_line(text, series("tp_consumer_pending_messages", "1100")));
   EXPECT_TRUE(has_line(text, series("tp_consumer_last_processed_stream_sequence", "123456789")));
 }
 

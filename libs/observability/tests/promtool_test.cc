@@ -74,6 +74,7 @@ TEST(PromtoolTest, AdminServerMetricsPassPromtoolCheckMetrics) {
   consumer.redelivered();
   consumer.handler_latency(std::chrono::microseconds(42));
   consumer.set_ack_pending(3);
+  consumer.set_pending(42);
   consumer.set_last_sequence(1234);
   second_consumer.received();
   publisher.published();

@@ -28,6 +28,7 @@ class ConsumerMetrics final : public bus::ConsumerEvents {
   void rejected(std::string_view reason) override { probe_.rejected(reason); }
   void dead_lettered(std::string_view) override { probe_.dead_lettered(); }
   void ack_pending(int64_t count) override { probe_.set_ack_pending(count); }
+  void pending_messages(uint64_t n) override { probe_.set_pending(n); }
   void processed_sequence(uint64_t s) override { probe_.set_last_sequence(s); }
 
  private:

@@ -37,12 +37,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -136,6 +138,13 @@ struct ConsumerLoopOptions {
   // When set, held while a fetched batch is handled, flushed and settled, so
   // that several loops sharing one core apply whole batches one at a time.
   std::mutex* batch_mutex = nullptr;
+  // How often poll_once() reads the consumer's backlog (Subscription::
+  // num_pending, a request to the broker) and reports it through
+  // ConsumerEvents::pending_messages. Measured in real (steady) time; the
+  // first poll reads it. 0: after every poll; negative: never. A failed read
+  // is counted (pending_errors()) and reported to on_error once per run of
+  // failures; it never fails the poll.
+  int64_t pending_refresh_interval_ns = 5 * kNanosPerSecond;
 };
 
 class ConsumerLoop {
@@ -156,8 +165,15 @@ class ConsumerLoop {
   const ConsumerConfig& config() const { return subscription_->config(); }
   std::string dead_letter_subject() const;
 
+  // The backlog last read from the broker (nullopt until a read succeeded),
+  // and how many reads failed.
+  std::optional<uint64_t> last_pending() const { return last_pending_; }
+  uint64_t pending_errors() const { return pending_errors_; }
+
  private:
   struct Settlement;
+  Result<size_t> poll_batch();
+  void maybe_refresh_pending();
   void settle_one(Delivery& delivery, Settlement& out);
   bool already_processed(uint64_t sequence) const;
   void remember_processed(uint64_t sequence);
@@ -172,6 +188,10 @@ class ConsumerLoop {
   signing::ReplayGuard guard_;
   std::unordered_set<uint64_t> processed_;
   std::deque<uint64_t> processed_order_;
+  std::chrono::steady_clock::time_point next_pending_refresh_{};  // epoch: read at once
+  std::optional<uint64_t> last_pending_;
+  uint64_t pending_errors_ = 0;
+  bool pending_failing_ = false;
 };
 
 }  // namespace tp::bus

@@ -24,6 +24,10 @@ class ConsumerEvents {
   virtual void dead_lettered(std::string_view reason) = 0;  // stored in the dead-letter stream
   virtual void ack_pending(int64_t count) = 0;              // fetched but not yet settled
   virtual void processed_sequence(uint64_t stream_sequence) = 0;
+  // The consumer's backlog on the broker (Subscription::num_pending), reported
+  // each time the loop refreshes it (every few seconds, not per batch). Not
+  // called while it cannot be read; the last value stands.
+  virtual void pending_messages(uint64_t count) = 0;
 };
 
 class PublisherEvents {

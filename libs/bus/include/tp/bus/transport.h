@@ -116,6 +116,12 @@ class Subscription {
   [[nodiscard]] virtual Result<std::vector<std::unique_ptr<Delivery>>> fetch(int max,
                                                                              int64_t timeout_ns) = 0;
   virtual const ConsumerConfig& config() const = 0;
+  // The consumer's backlog: messages in the stream that match its filter and
+  // have not been delivered to it yet (JetStream's num_pending; the
+  // in-process transport counts as consumer_state() does). On JetStream this
+  // is a consumer-info request to the server, so call it seldom (ConsumerLoop
+  // refreshes it every ConsumerLoopOptions::pending_refresh_interval_ns).
+  [[nodiscard]] virtual Result<uint64_t> num_pending() = 0;
 };
 
 class Transport {

@@ -17,6 +17,7 @@
 //   tp_consumer_redeliveries_total                   deliveries with delivery count > 1
 //   tp_consumer_handler_duration_seconds             histogram, kHandlerLatencyBucketsSeconds
 //   tp_consumer_ack_pending_messages                 gauge
+//   tp_consumer_pending_messages                     gauge, JetStream num_pending (backlog)
 //   tp_consumer_last_processed_stream_sequence       gauge
 //
 // Outcome and reason values come from the caller's fixed enums. They are
@@ -71,6 +72,9 @@ class ConsumerProbe {
   void redelivered();
   void handler_latency(std::chrono::nanoseconds elapsed);
   void set_ack_pending(int64_t messages);
+  // The consumer's backlog on the broker: messages in the stream matching its
+  // filter and not yet delivered (JetStream num_pending, from consumer info).
+  void set_pending(uint64_t messages);
   // Exact up to 2^53, far beyond any stream we run.
   void set_last_sequence(uint64_t stream_sequence);
 
