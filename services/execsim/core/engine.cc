@@ -434,27 +434,25 @@ void Engine::submit(std::vector<OrderSpec> group, int64_t send_ns, std::vector<E
 
 void Engine::cancel(const std::string& id, const OrderSpec& trace, int64_t send_ns,
                     std::vector<Event>&) {
-  retired_.clear();
-  Scheduled s;
-  s.kind = Scheduled::kCancel;
-  s.seq = next_seq_++;
-  s.send_ns = send_ns;
-  s.arrival_ns = send_ns + model_.latency_ns;
-  s.id = id;
-  s.request = std::make_unique<OrderSpec>(trace);
-  scheduled_.push_back(std::move(s));
+  schedule_request(Scheduled::kCancel, id, trace, send_ns);
 }
 
 void Engine::replace(const std::string& id, OrderSpec replacement, int64_t send_ns,
                      std::vector<Event>&) {
+  schedule_request(Scheduled::kReplace, id, std::move(replacement), send_ns);
+}
+
+// A cancel or replace travels like an order: it arrives after the latency.
+void Engine::schedule_request(Scheduled::Kind kind, const std::string& id, OrderSpec request,
+                              int64_t send_ns) {
   retired_.clear();
   Scheduled s;
-  s.kind = Scheduled::kReplace;
+  s.kind = kind;
   s.seq = next_seq_++;
   s.send_ns = send_ns;
   s.arrival_ns = send_ns + model_.latency_ns;
   s.id = id;
-  s.request = std::make_unique<OrderSpec>(std::move(replacement));
+  s.request = std::make_unique<OrderSpec>(std::move(request));
   scheduled_.push_back(std::move(s));
 }
 

@@ -317,6 +317,8 @@ class Engine {
   void unindex(LiveOrder& o);
   void index_expiry(LiveOrder& o);
   void arrive(LiveOrder& o, const Pos& pos, std::vector<Event>& out);
+  void schedule_request(Scheduled::Kind kind, const std::string& id, OrderSpec request,
+                        int64_t send_ns);
   void reject_unknown(const Scheduled& s, const char* verb, std::vector<Event>& out);
   void apply_cancel(const Scheduled& s, const Pos& pos, std::vector<Event>& out);
   void apply_replace(Scheduled& s, const Pos& pos, std::vector<Event>& out);
