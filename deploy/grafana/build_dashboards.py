@@ -331,19 +331,20 @@ def audit():
             [prom("min(tp_ledger_verification_ok)", instant=True)], w=6, h=5, options=STAT,
             field_config={"mappings": [{"type": "value", "options": {
                 "0": {"text": "FAILED", "color": "red"}, "1": {"text": "OK", "color": "green"}}}]},
-            description="Needs a service change: tp_ledger_verification_ok (docs/operations.md). "
-                        "Until then run `tradectl audit verify`.")
+            description="tp_ledger_verification_ok: the ledger's periodic self-verification "
+                        "(verification.interval, docs/services/ledger.md). On FAILED its log has the "
+                        "first bad index; `tradectl audit verify` gives the same report.")
     b.panel("stat", "Since last verification",
             [prom("time() - max(tp_ledger_last_verification_timestamp_seconds)", instant=True)],
             w=6, h=5, options=STAT, unit="s",
-            description="Needs a service change: tp_ledger_last_verification_timestamp_seconds.")
+            description="tp_ledger_last_verification_timestamp_seconds: time since the last "
+                        "periodic verification (passed or not).")
     b.panel("timeseries", "Entries appended per stream",
             [prom("sum by (stream) (rate(tp_ledger_entries_total[%s]))" % RATE, "{{stream}}")], unit="mps")
     b.panel("timeseries", "Chain length and Merkle tree size",
             [prom("max(tp_ledger_chain_length)", "chain length"),
-             prom("max(tp_ledger_tree_size)", "signed tree head size")], unit="short",
-            description="Tree size needs a service change: tp_ledger_tree_size (size of the latest "
-                        "signed tree head).")
+             prom("max(tp_ledger_tree_head_size)", "signed tree head size")], unit="short",
+            description="tp_ledger_tree_head_size: size of the latest signed tree head.")
     b.panel("timeseries", "Ledger consumers: lag behind the leading consumer",
             [prom('tp:consumer_lag_behind_leader:messages{service="ledger"}', "{{stream}}")], unit="short")
     b.panel("timeseries", "Ledger rejects by reason",

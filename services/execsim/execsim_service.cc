@@ -18,20 +18,6 @@ namespace v1 = trading::v1;
 using bus::HandleResult;
 using bus::Received;
 
-namespace {
-
-// A libpq keyword value in single quotes, backslash-escaped.
-std::string libpq_quote(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\\' || c == '\'') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
-}  // namespace
-
 ExecsimService::ExecsimService() = default;
 ExecsimService::~ExecsimService() = default;
 
@@ -135,10 +121,8 @@ Status ExecsimService::start(runtime::ServiceContext& context) {
   context.set_checkpointed(*persisted_);
 
   if (!config_.grpc_address.empty()) {
-    std::string connection = context.common().database_connection;
-    if (!context.common().database_password.empty())
-      connection += " password=" + libpq_quote(context.common().database_password);
-    auto db = store::Database::connect({.connection_string = connection});
+    auto db = store::Database::connect(
+        {.connection_string = runtime::database_connection_string(context.common())});
     if (!db) return std::unexpected(db.error());
     portfolio_ = std::make_unique<PortfolioGrpcService>(std::move(*db));
     auto server = rpc::GrpcServer::start(config_.grpc_address, {portfolio_.get()});

@@ -19,6 +19,7 @@
 #include "tp/runtime/topology.h"
 #include "tp/signing/hmac.h"
 #include "tree_heads.h"
+#include "verification.h"
 
 namespace tp::ledger {
 
@@ -134,6 +135,14 @@ void LedgerService::read_config(config::Reader& r) {
                                             .default_value = std::chrono::seconds(10)});
   config_.key_file = r.string("tree_heads.key_file", {.default_value = "", .allow_empty = true});
   config_.create_key = r.boolean("tree_heads.create_key", {.default_value = true});
+  config_.verification_interval =
+      r.duration_ms("verification.interval", {.min = std::chrono::milliseconds(0),
+                                              .max = std::chrono::hours(24),
+                                              .default_value = std::chrono::minutes(5)});
+  config_.verification_full_interval =
+      r.duration_ms("verification.full_interval", {.min = std::chrono::milliseconds(0),
+                                                   .max = std::chrono::hours(24 * 365),
+                                                   .default_value = std::chrono::hours(24)});
 }
 
 std::vector<store::MigrationSet> LedgerService::migrations() const {
@@ -215,6 +224,32 @@ Status LedgerService::start(runtime::ServiceContext& ctx) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
+
+  // Self-verification: the first run from entry 0, then incremental, every interval.
+  if (config_.verification_interval.count() > 0) {
+    // Its own connection: a run holds one REPEATABLE READ transaction for
+    // its duration (long for the full run over a large log), which must not
+    // hold up the checkpoint writes on the runtime's connection.
+    auto db = store::Database::connect(
+        {.connection_string = runtime::database_connection_string(ctx.common())});
+    if (!db) return std::unexpected(db.error());
+    verify_db_ = std::move(*db);
+    verifier_ = std::make_unique<LedgerVerifier>(*verify_db_, ctx.clock(), ctx.metrics(),
+                                                 config_.verification_full_interval);
+    ctx.add_worker("verification", [this, interval = config_.verification_interval](
+                                       const std::atomic<bool>& stop) {
+      auto next = std::chrono::steady_clock::now();
+      while (!stop.load()) {
+        if (std::chrono::steady_clock::now() >= next) {
+          (void)verifier_->run();
+          next = std::chrono::steady_clock::now() + interval;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+  } else {
+    log::warn("ledger: periodic verification is off (verification.interval = 0)");
+  }
 
   grpc_service_ = std::make_unique<AuditGrpcService>(ctx.database(), *issuer_);
   auto server = rpc::GrpcServer::start(config_.grpc_address, {grpc_service_.get()});

@@ -51,15 +51,6 @@ struct Worker {
   std::function<void(const std::atomic<bool>&)> body;
 };
 
-// Quotes a libpq keyword value.
-std::string libpq_quote(const std::string& v) {
-  std::string out = "'";
-  for (char c : v) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
 
 class Host final : public ServiceContext {
  public:
@@ -106,10 +97,7 @@ class Host final : public ServiceContext {
     (void)admin_->add_readiness_check("broker", [this] { return transport_->connected(); });
     log::info("connected to nats", {{"url", common_.nats_urls.front()}});
 
-    std::string connection = common_.database_connection;
-    if (!common_.database_password.empty())
-      connection += " password=" + libpq_quote(common_.database_password);
-    auto db = store::Database::connect({.connection_string = connection});
+    auto db = store::Database::connect({.connection_string = database_connection_string(common_)});
     if (!db) return fail("database", db.error());
     db_ = std::move(*db);
     std::vector<store::MigrationSet> sets{checkpoint_migrations()};
@@ -418,6 +406,16 @@ int run_service(int argc, char** argv, std::unique_ptr<Service> service) {
   }
   Host host(std::move(common), *service);
   return host.run();
+}
+
+std::string database_connection_string(const CommonConfig& common) {
+  if (common.database_password.empty()) return common.database_connection;
+  std::string quoted = "'";
+  for (char c : common.database_password) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return common.database_connection + " password=" + quoted + "'";
 }
 
 }  // namespace tp::runtime

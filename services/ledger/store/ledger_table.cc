@@ -420,40 +420,64 @@ Result<VerifyReport> verify_ledger(store::Database& db, const VerifyOptions& opt
     if (!head) return std::unexpected(head.error());
     if (*head) report.checkpoint_next_index = (*head)->next_index;
 
+    const uint64_t from = options.seed ? options.seed->next_index : options.from;
+    report.from = from;
     std::string previous = zero_hash();
-    if (options.from > 0) {
+    if (from > 0) {
       auto rows = tx.exec_params("SELECT entry_hash FROM ledger_entries WHERE index = $1",
-                                 static_cast<int64_t>(options.from - 1));
+                                 static_cast<int64_t>(from - 1));
       if (rows.empty()) {
-        report.broken = ChainBreak{options.from - 1,
-                                   "index gap at " + n(options.from - 1) + ": entry " +
-                                       n(options.from - 1) + " (the link into --from) is missing"};
+        report.broken = ChainBreak{from - 1,
+                                   "index gap at " + n(from - 1) + ": entry " +
+                                       n(from - 1) + " (the link into --from) is missing"};
         return report;
       }
       previous = raw(rows[0][0]);
+      if (options.seed && previous != options.seed->last_hash) {
+        report.broken = ChainBreak{
+            from - 1, "hash mismatch at index " + n(from - 1) + ": entry_hash is " +
+                          signing::to_hex(previous) + ", verified earlier as " +
+                          signing::to_hex(options.seed->last_hash)};
+        return report;
+      }
     }
 
-    // The Merkle tree: seeded with the stored subtrees of [0, from).
+    // The Merkle tree: seeded with the stored subtrees of [0, from) (which
+    // must equal the verified seed's, when there is one).
     bool tree = has_table(tx, "ledger_tree_nodes") && has_table(tx, "ledger_tree_heads");
     CompactRange seed;
     if (!tree) {
       report.notes.push_back("no Merkle tree in this database (migration ledger/0002 not applied)");
-    } else if (options.from > 0) {
-      const auto wanted = range_decomposition(0, options.from);
+    } else if (from > 0) {
+      const auto wanted = range_decomposition(0, from);
       auto nodes = read_tree_nodes(tx, wanted);
       if (!nodes) return std::unexpected(nodes.error());
       std::vector<Digest> hashes;
       for (const auto& key : wanted)
         if (auto it = nodes->find(key); it != nodes->end()) hashes.push_back(it->second);
-      if (hashes.size() == wanted.size()) {
-        seed = *CompactRange::create(options.from, std::move(hashes));
+      if (options.seed && options.seed->tree_checked) {
+        const auto& trusted = options.seed->tree.hashes();
+        for (size_t i = 0; i < wanted.size(); ++i) {
+          const TreeNode node{wanted[i].first, wanted[i].second, trusted[i]};
+          if (i >= hashes.size() || hashes[i] != trusted[i]) {
+            report.broken = ChainBreak{
+                last_entry_of(node), "tree node mismatch at index " + n(last_entry_of(node)) +
+                                         ": the stored " + describe_node(node) +
+                                         " is missing or differs from the one verified earlier (" +
+                                         hex(trusted[i]) + ")"};
+            return report;
+          }
+        }
+        seed = options.seed->tree;
+      } else if (hashes.size() == wanted.size()) {
+        seed = *CompactRange::create(from, std::move(hashes));
       } else {
         tree = false;
         report.notes.push_back("Merkle tree not checked: stored tree nodes over entries 0.." +
-                               n(options.from - 1) + " are missing (verify from 0 to find out why)");
+                               n(from - 1) + " are missing (verify from 0 to find out why)");
       }
     }
-    ChainVerifier verifier(options.from, previous, tree ? std::move(seed) : CompactRange{});
+    ChainVerifier verifier(from, previous, tree ? std::move(seed) : CompactRange{});
     verifier.collect_nodes(tree);
 
     std::map<std::string, std::string> keys;
@@ -462,13 +486,13 @@ Result<VerifyReport> verify_ledger(store::Database& db, const VerifyOptions& opt
       auto k = signing_keys(tx);
       if (!k) return std::unexpected(k.error());
       keys = std::move(*k);
-      auto h = tree_heads_between(tx, options.from + 1,
+      auto h = tree_heads_between(tx, from + 1,
                                   options.to ? *options.to + 1 : std::numeric_limits<uint64_t>::max());
       if (!h) return std::unexpected(h.error());
       heads = std::move(*h);
     }
     size_t next_head = 0;
-    uint64_t last_good_size = options.from;  // entries before it match a signed head (or --from)
+    uint64_t last_good_size = from;  // entries before it match a signed head (or --from)
     std::optional<ChainBreak> tree_break;
 
     // Compares the nodes completed by entries [a, verifier.next_index()) with the stored ones.
@@ -537,7 +561,7 @@ Result<VerifyReport> verify_ledger(store::Database& db, const VerifyOptions& opt
       }
     };
 
-    uint64_t next = options.from;
+    uint64_t next = from;
     bool more = true;
     while (more && !tree_break) {
       uint64_t limit = options.chunk_rows;
@@ -581,7 +605,7 @@ Result<VerifyReport> verify_ledger(store::Database& db, const VerifyOptions& opt
                                                           ": the ledger checkpoint records " +
                                                           n(cp.next_index) +
                                                           " entries, the log has " + n(end)};
-          } else if (end > options.from && cp.last_hash != verifier.last_hash()) {
+          } else if (end > from && cp.last_hash != verifier.last_hash()) {
             report.broken = ChainBreak{
                 end - 1, "chain head mismatch at index " + n(end - 1) +
                              ": the ledger checkpoint records last hash " +
@@ -613,6 +637,11 @@ Result<VerifyReport> verify_ledger(store::Database& db, const VerifyOptions& opt
       report.tree_size = verifier.tree().size();
       report.root = verifier.tree().root();
     }
+    if (!report.broken)
+      report.verified = VerifiedPrefix{.next_index = verifier.next_index(),
+                                       .last_hash = verifier.last_hash(),
+                                       .tree_checked = tree,
+                                       .tree = tree ? verifier.tree() : CompactRange{}};
     return report;
   });
 }

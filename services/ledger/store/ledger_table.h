@@ -111,8 +111,24 @@ inline constexpr uint32_t kMaxQueryLimit = 10'000;
 
 // ---- verification
 
+// What an earlier verification established about entries [0, next_index):
+// the entry hash of next_index - 1 and, if the tree was checked, the Merkle
+// tree's compact range. Held in memory by the verifier, so a later
+// incremental run trusts it rather than the stored rows it replaces.
+struct VerifiedPrefix {
+  uint64_t next_index = 0;
+  std::string last_hash;  // raw 32 bytes; the zero hash for next_index == 0
+  bool tree_checked = false;
+  CompactRange tree;      // of entries [0, next_index) when tree_checked
+};
+
 struct VerifyOptions {
-  uint64_t from = 0;
+  uint64_t from = 0;  // ignored when `seed` is set (from = seed->next_index)
+  // Incremental verification: continue from an earlier verified prefix. The
+  // stored entry hash of next_index - 1 and the stored perfect subtrees of
+  // [0, next_index) must still equal it (else reported at that entry);
+  // rows before it are not re-read.
+  std::optional<VerifiedPrefix> seed;
   std::optional<uint64_t> to;  // inclusive; empty = to the end of the log
   uint64_t chunk_rows = 20'000;
   // Called after every chunk with the number of rows checked so far.
@@ -140,6 +156,9 @@ struct VerifyReport {
   uint64_t tree_heads_checked = 0;  // signed tree heads whose root and signature matched
   std::optional<SignedTreeHead> latest_tree_head;  // the largest one checked
   bool key_pinned = false;          // signatures checked against VerifyOptions::public_key
+  // The verified prefix [0, checked end) when nothing is broken: the seed of
+  // the next incremental run.
+  std::optional<VerifiedPrefix> verified;
   std::vector<std::string> notes;   // what could not be checked and why
 };
 

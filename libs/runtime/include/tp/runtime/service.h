@@ -85,6 +85,10 @@ struct CommonConfig {
 // Reads the common keys; errors accumulate in the reader.
 CommonConfig read_common_config(config::Reader& reader, std::string_view service);
 
+// The libpq connection string with the password (quoted), for a service
+// that needs a database connection of its own beside the runtime's.
+std::string database_connection_string(const CommonConfig& common);
+
 struct InputSpec {
   std::string durable;         // consumer name, e.g. "signal-bars"
   std::string stream;          // e.g. "MD"
