@@ -22,6 +22,23 @@
 #include "verification.h"
 
 namespace tp::ledger {
+namespace {
+
+// Runs `work` at once and then `interval` after each run ends, until `stop`
+// (checked every 50 ms, so a stop is quick even with a long interval).
+template <typename Work>
+void run_every(std::chrono::milliseconds interval, const std::atomic<bool>& stop, Work&& work) {
+  auto next = std::chrono::steady_clock::now();
+  while (!stop.load()) {
+    if (std::chrono::steady_clock::now() >= next) {
+      work();
+      next = std::chrono::steady_clock::now() + interval;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
 
 // Metric verbs, so the service code never touches prometheus directly.
 class LedgerProbe {
@@ -202,27 +219,22 @@ Status LedgerService::start(runtime::ServiceContext& ctx) {
   ctx.add_worker("tree-heads", [this, interval = config_.tree_head_interval](
                                    const std::atomic<bool>& stop) {
     uint64_t last = UINT64_MAX;
-    auto next = std::chrono::steady_clock::now();
-    while (!stop.load()) {
-      if (std::chrono::steady_clock::now() >= next) {
-        auto head = issuer_->publish_latest();
-        if (!head) {
-          probe_->tree_head_failed();
-          log::error("ledger: cannot issue a signed tree head", {{"error", head.error().to_string()}});
-        } else if (head->tree_size != last) {
-          last = head->tree_size;
-          probe_->tree_head(head->tree_size);
-          log::info("ledger: signed tree head",
-                    {{"tree_size", static_cast<int64_t>(head->tree_size)},
-                     {"root", signing::to_hex(to_bytes(head->root))},
-                     {"timestamp_ns", head->timestamp_ns},
-                     {"key_id", head->key_id},
-                     {"signature", signing::to_hex(head->signature)}});
-        }
-        next = std::chrono::steady_clock::now() + interval;
+    run_every(interval, stop, [&] {
+      auto head = issuer_->publish_latest();
+      if (!head) {
+        probe_->tree_head_failed();
+        log::error("ledger: cannot issue a signed tree head", {{"error", head.error().to_string()}});
+      } else if (head->tree_size != last) {
+        last = head->tree_size;
+        probe_->tree_head(head->tree_size);
+        log::info("ledger: signed tree head",
+                  {{"tree_size", static_cast<int64_t>(head->tree_size)},
+                   {"root", signing::to_hex(to_bytes(head->root))},
+                   {"timestamp_ns", head->timestamp_ns},
+                   {"key_id", head->key_id},
+                   {"signature", signing::to_hex(head->signature)}});
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    });
   });
 
   // Self-verification: the first run from entry 0, then incremental, every interval.
@@ -238,14 +250,7 @@ Status LedgerService::start(runtime::ServiceContext& ctx) {
                                                  config_.verification_full_interval);
     ctx.add_worker("verification", [this, interval = config_.verification_interval](
                                        const std::atomic<bool>& stop) {
-      auto next = std::chrono::steady_clock::now();
-      while (!stop.load()) {
-        if (std::chrono::steady_clock::now() >= next) {
-          (void)verifier_->run();
-          next = std::chrono::steady_clock::now() + interval;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
+      run_every(interval, stop, [this] { (void)verifier_->run(); });
     });
   } else {
     log::warn("ledger: periodic verification is off (verification.interval = 0)");

@@ -190,32 +190,34 @@ Status ParamctlService::start(runtime::ServiceContext& ctx) {
                .Register(registry)
                .Add({});
 
+  // Every input: rewards recorded through gRPC Learn are learned first, then
+  // the core handles the message and its outputs are published.
+  auto handle = [this, &ctx](std::string_view input, const auto& apply) {
+    if (auto s = feed_->catch_up(); !s)
+      return bus::HandleResult::retry("learn rewards: " + s.error().to_string());
+    runtime::Outbox out;
+    const Verdict v = apply(out);
+    return settle(v, input, out, ctx);
+  };
   bus::Dispatcher regime;
   regime.on<trading::v1::RegimePosterior>(
-      [this, &ctx](const bus::Received& r, const trading::v1::RegimePosterior& posterior) {
-        if (auto s = feed_->catch_up(); !s)
-          return bus::HandleResult::retry("learn rewards: " + s.error().to_string());
-        runtime::Outbox out;
-        Verdict v = core_->on_regime(posterior, r.envelope.correlation_id, out);
-        return settle(v, "regime", out, ctx);
+      [this, handle](const bus::Received& r, const trading::v1::RegimePosterior& posterior) {
+        return handle("regime", [&](runtime::Outbox& out) {
+          return core_->on_regime(posterior, r.envelope.correlation_id, out);
+        });
       });
   bus::Dispatcher outcomes;
   outcomes.on<trading::v1::Outcome>(
-      [this, &ctx](const bus::Received& r, const trading::v1::Outcome& outcome) {
-        if (auto s = feed_->catch_up(); !s)
-          return bus::HandleResult::retry("learn rewards: " + s.error().to_string());
-        runtime::Outbox out;
-        Verdict v = core_->on_outcome(outcome, out, r.envelope.message_id);
-        return settle(v, "outcomes", out, ctx);
+      [this, handle](const bus::Received& r, const trading::v1::Outcome& outcome) {
+        return handle("outcomes", [&](runtime::Outbox& out) {
+          return core_->on_outcome(outcome, out, r.envelope.message_id);
+        });
       });
   bus::Dispatcher positions;
   positions.on<trading::v1::Position>(
-      [this, &ctx](const bus::Received&, const trading::v1::Position& position) {
-        if (auto s = feed_->catch_up(); !s)
-          return bus::HandleResult::retry("learn rewards: " + s.error().to_string());
-        runtime::Outbox out;
-        Verdict v = core_->on_position(position, out);
-        return settle(v, "positions", out, ctx);
+      [this, handle](const bus::Received&, const trading::v1::Position& position) {
+        return handle("positions",
+                      [&](runtime::Outbox& out) { return core_->on_position(position, out); });
       });
   ctx.add_input({.durable = "paramctl-regime", .stream = std::string(runtime::topology::kRegime),
                  .filter_subject = "regime.>"},

@@ -11,8 +11,10 @@ int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
 }  // namespace
 
 int64_t mul_div(int64_t a, int64_t b, int64_t c) {
-  const __int128 num = static_cast<__int128>(a) * b;
-  const __int128 den = c;
+  return div_round(static_cast<__int128>(a) * b, c);
+}
+
+int64_t div_round(__int128 num, __int128 den) {
   __int128 q = num / den;
   const __int128 r = num % den;
   const __int128 abs_r2 = (r < 0 ? -r : r) * 2;

@@ -44,6 +44,8 @@ struct Closing {
   int64_t entry_notional_e8 = 0;  // |removed cost basis|, the capital the PnL was earned on
 };
 
+// num / den rounded half away from zero, clamped to int64. den must not be 0.
+int64_t div_round(__int128 num, __int128 den);
 // a * b / c in 128 bits, rounded half away from zero. c must not be 0.
 int64_t mul_div(int64_t a, int64_t b, int64_t c);
 

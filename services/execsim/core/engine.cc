@@ -1,7 +1,6 @@
 #include "execsim/core/engine.h"
 
 #include <algorithm>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "tp/core/fixed_point.h"
@@ -46,18 +45,6 @@ void add(Reservation& sum, const Reservation& r, int64_t sign) {
   sum.quantity_e8 += sign * r.quantity_e8;
   sum.priced_e16 += sign * r.priced_e16;
   sum.floating_e8 += sign * r.floating_e8;
-}
-
-// An exact product sum in 1e-16 units back to 1e-8, rounded half away from
-// zero like fixed::mul.
-int64_t round_e8(__int128 v_e16) {
-  const __int128 scale = fixed::kScale;
-  __int128 q = v_e16 / scale;
-  const __int128 r = v_e16 % scale;
-  if ((r < 0 ? -r : r) * 2 >= scale) q += v_e16 < 0 ? -1 : 1;
-  if (q > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();
-  if (q < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
-  return static_cast<int64_t>(q);
 }
 
 }  // namespace
@@ -576,7 +563,8 @@ std::optional<std::string> Engine::funds_problem(const LiveOrder& o, const Order
   const int64_t others_open = std::max<int64_t>(0, after_others) - std::max<int64_t>(0, held);
   int64_t others_value = 0;
   if (others_open > 0) {
-    const int64_t all = round_e8(others.priced_e16 + static_cast<__int128>(others.floating_e8) * mark);
+    const int64_t all = div_round(others.priced_e16 + static_cast<__int128>(others.floating_e8) * mark,
+                                   fixed::kScale);
     others_value = others_open == others.quantity_e8 ? all : mul_div(all, others_open, others.quantity_e8);
   }
   const int64_t equity = sl.book.cash_e8 + (sl.book.quantity_e8 < 0 ? -position_value : position_value);

@@ -199,11 +199,17 @@ void ParamCore::remember_decision(const std::string& id, DecisionRef ref) {
   }
 }
 
+bool ParamCore::trades(const std::string& strategy, const std::string& instrument) const {
+  auto it = config_.strategies.find(strategy);
+  return it != config_.strategies.end() &&
+         std::find(it->second.instruments.begin(), it->second.instruments.end(), instrument) !=
+             it->second.instruments.end();
+}
+
 std::vector<const std::string*> ParamCore::strategies_of(const std::string& instrument) const {
   std::vector<const std::string*> out;
   for (const auto& [name, s] : config_.strategies)
-    if (std::find(s.instruments.begin(), s.instruments.end(), instrument) != s.instruments.end())
-      out.push_back(&name);
+    if (trades(name, instrument)) out.push_back(&name);
   return out;
 }
 
@@ -385,12 +391,7 @@ Verdict ParamCore::on_outcome(const trading::v1::Outcome& outcome, runtime::Outb
                                outcome.closed_time_ns()});
   const std::string inst =
       instrument_key(outcome.instrument().venue(), outcome.instrument().symbol());
-  auto strategy = config_.strategies.find(outcome.strategy());
-  const bool booked = strategy != config_.strategies.end() &&
-                      std::find(strategy->second.instruments.begin(),
-                                strategy->second.instruments.end(),
-                                inst) != strategy->second.instruments.end();
-  if (!config_.event_time_learning || !booked) {
+  if (!config_.event_time_learning || !trades(outcome.strategy(), inst)) {
     learn_one(outcome.decision_id(), outcome.closed_time_ns(), outcome.reward());
     return Verdict::applied();
   }
@@ -408,10 +409,7 @@ Verdict ParamCore::on_position(const trading::v1::Position& position, runtime::O
   if (t <= 0) return Verdict::invalid("position has no trace.event_time_ns");
   const std::string inst =
       instrument_key(position.instrument().venue(), position.instrument().symbol());
-  auto strategy = config_.strategies.find(position.strategy());
-  if (strategy == config_.strategies.end() ||
-      std::find(strategy->second.instruments.begin(), strategy->second.instruments.end(), inst) ==
-          strategy->second.instruments.end())
+  if (!trades(position.strategy(), inst))
     return Verdict::ignored("strategy " + position.strategy() + " is not configured for " + inst);
   BookWatermark& w = books_[epoch_key(position.strategy(), inst)];
   if (t <= w.position_t)

@@ -245,6 +245,7 @@ class ParamCore final : public runtime::Checkpointed {
 
   std::vector<const trading::v1::ParameterPreset*> enabled_presets(
       std::string_view strategy) const;
+  bool trades(const std::string& strategy, const std::string& instrument) const;
   std::vector<const std::string*> strategies_of(const std::string& instrument) const;
   bool epoch_starts(const std::string& strategy, const std::string& instrument) const;
   // Why `instrument`'s next posterior cannot be processed yet ("" = it can).
